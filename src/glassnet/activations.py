@@ -1,0 +1,96 @@
+"""Elementwise activation functions and their derivatives, numerically stable.
+
+Every function accepts any finite input (magnitudes up to 1e308) without
+overflow and without NumPy warnings other than underflow, which is exact here:
+a result that underflows is the correctly rounded limit (0 or 1).
+
+Derivatives are written as functions of whatever is cheapest: the sigmoid and
+tanh derivatives from the activation's output ``a``, ReLU's from its input
+``z``. ReLU's derivative at exactly ``z = 0`` is 0 (the same convention as
+PyTorch and scikit-learn).
+"""
+
+import numpy as np
+
+
+def sigmoid(z, out=None):
+    """Return ``1 / (1 + exp(-z))`` without overflow for any finite ``z``.
+
+    For ``z >= 0`` it evaluates ``1 / (1 + e)`` and for ``z < 0`` the equal
+    ``e / (1 + e)``, with ``e = exp(-|z|)`` always in (0, 1].
+    """
+    e = np.exp(-np.abs(z))
+    denominator = 1.0 + e
+    if out is None:
+        out = np.empty_like(e)
+    np.divide(1.0, denominator, out=out, where=z >= 0)
+    np.divide(e, denominator, out=out, where=z < 0)
+    return out
+
+
+def sigmoid_derivative_from_output(a):
+    """Return ``sigmoid'(z) = a (1 - a)`` given ``a = sigmoid(z)``."""
+    return a * (1.0 - a)
+
+
+def tanh_derivative_from_output(a):
+    """Return ``tanh'(z) = 1 - a**2`` given ``a = tanh(z)``."""
+    return 1.0 - a * a
+
+
+def relu(z):
+    """Return ``max(z, 0)``."""
+    return np.maximum(z, 0)
+
+
+def relu_derivative(z):
+    """Return 1 where ``z > 0`` and 0 elsewhere, including at ``z = 0``."""
+    return (z > 0).astype(z.dtype)
+
+
+def leaky_relu(z, alpha):
+    """Return ``z`` where ``z > 0`` and ``alpha * z`` elsewhere."""
+    return np.where(z > 0, z, alpha * z)
+
+
+def leaky_relu_derivative(z, alpha):
+    """Return 1 where ``z > 0`` and ``alpha`` elsewhere, including at 0."""
+    return np.where(z > 0, 1.0, alpha).astype(z.dtype)
+
+
+def softplus(z):
+    """Return ``log(1 + exp(z))`` as ``max(z, 0) + log1p(exp(-|z|))``."""
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def log_sigmoid(z):
+    """Return ``log(sigmoid(z)) = -softplus(-z)``."""
+    return -softplus(-z)
+
+
+def log_softmax(z):
+    """Return ``log(softmax(z))`` along the last axis.
+
+    The row maximum is subtracted first, so ``exp`` never overflows. When a row
+    spans more than the float range (e.g. 1e308 and -1e308) the shifted value
+    overflows to ``-inf``, whose exponential is exactly 0, so that overflow is
+    silenced on purpose.
+    """
+    z = np.asarray(z)
+    if z.size == 0:
+        return np.empty_like(z)
+    with np.errstate(over="ignore"):
+        shifted = z - np.max(z, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+def softmax(z):
+    """Return ``exp(z) / sum(exp(z))`` along the last axis, shifted by the max."""
+    z = np.asarray(z)
+    if z.size == 0:
+        return np.empty_like(z)
+    with np.errstate(over="ignore"):
+        shifted = z - np.max(z, axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    e /= np.sum(e, axis=-1, keepdims=True)
+    return e

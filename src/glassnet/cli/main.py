@@ -1,0 +1,70 @@
+"""Entry point of the ``glassnet`` command: argument parsing and error reporting.
+
+Each subcommand lives in its own module with ``add_parser(subparsers)`` and
+``run(args)``; modules are imported when their command runs, so ``glassnet
+--help`` and ``glassnet demo`` do not pay for scikit-learn or matplotlib.
+"""
+
+import argparse
+import importlib
+import sys
+
+from .. import __version__
+from ..errors import GlassnetError
+
+# Subcommand name -> (module under glassnet.cli, one-line help).
+COMMANDS = {
+    "demo": ("demo", "reproduce the classic 2-2-1 one-step lesson, every number with its formula"),
+    "gradcheck": ("gradcheck", "compare analytic gradients with finite differences"),
+    "train": ("train", "train an MLP on a bundled data set or a CSV file"),
+}
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="glassnet",
+        description="Neural networks with explicit, verified and fast backpropagation.",
+    )
+    parser.add_argument("--version", action="version", version=f"glassnet {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(f"glassnet.cli.{module_name}")
+        sub = subparsers.add_parser(name, help=help_text, description=help_text[:1].upper() + help_text[1:] + ".")
+        module.add_arguments(sub)
+        sub.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; return the exit status (0 ok, 1 failed check, 2 error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        status = args.handler(args)
+    except GlassnetError as exc:
+        print(f"glassnet {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError) as exc:
+        # Library boundaries raise glassnet errors; anything else reaching here is
+        # still reported in one line rather than as a traceback.
+        print(f"glassnet {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"glassnet {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+              file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"glassnet {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return status or 0
+
+
+def _one_line(exc):
+    return " ".join(str(exc).split())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

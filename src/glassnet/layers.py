@@ -1,0 +1,374 @@
+"""Layers: a Dense (affine) layer and elementwise activation layers.
+
+Contract shared by every layer:
+
+* ``forward(x)`` takes ``x`` of shape (batch, in_features), caches in named
+  attributes exactly what ``backward`` needs and returns the output of shape
+  (batch, out_features).
+* ``backward(grad_output)`` takes dL/d(output) of the output's shape, writes
+  the gradient of every entry of ``params`` into ``grads`` under the same name
+  (overwriting, never accumulating) and returns dL/d(input).
+* Calling ``backward`` before ``forward`` raises ``RuntimeError``.
+
+Trace symbols (``z1``, ``a1``, ``delta1``...) are assigned by the network that
+owns the layer; a layer used on its own has none.
+"""
+
+import numpy as np
+
+from . import activations as act
+from .errors import InvalidInputError, InvalidTypeError
+from .initializers import as_generator, get_initializer
+
+
+class Layer:
+    """Base class: no parameters, symbols filled in by :class:`~glassnet.Sequential`."""
+
+    kind = "layer"
+    has_params = False
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.name = self.kind
+        self.number = 0
+        self.symbols = {}
+        self.training = True
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def backward(self, grad_output):
+        raise NotImplementedError
+
+    def _require_forward(self, cached):
+        if cached is None:
+            raise RuntimeError(
+                f"{self.name}.backward() was called before forward(); run forward on a batch first"
+            )
+
+    def astype(self, dtype):
+        """Convert parameters and gradient buffers to ``dtype`` in place."""
+        for key, value in self.params.items():
+            self.params[key] = value.astype(dtype, copy=False)
+            self.grads[key] = np.zeros_like(self.params[key])
+        return self
+
+    def config(self):
+        """Return the constructor arguments as JSON-ready builtins (no parameters)."""
+        return {"type": self.kind}
+
+    def __repr__(self):
+        arguments = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "type")
+        return f"{type(self).__name__}({arguments})"
+
+
+def _as_parameter(value, shape, argument, dtype):
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise InvalidTypeError(
+            f"{argument} has dtype {array.dtype}; expected numbers (int or float) of shape {shape}"
+        )
+    if array.shape != shape:
+        raise InvalidInputError(
+            f"{argument} has shape {array.shape}; expected {shape}. "
+            "A bias must be 1-D with one entry per output unit; it is never broadcast"
+        )
+    if not np.all(np.isfinite(array)):
+        raise InvalidInputError(f"{argument} contains NaN or inf; give finite initial values")
+    return np.array(array, dtype=dtype, copy=True)
+
+
+def _check_size(value, argument):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InvalidTypeError(f"{argument}={value!r} must be an integer >= 1")
+    if value < 1:
+        raise InvalidInputError(f"{argument}={value} must be >= 1")
+    return int(value)
+
+
+class Dense(Layer):
+    """Affine layer ``z = x · W + b``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    W : array-like of shape (in_features, out_features), optional
+        Explicit initial weights (any numeric dtype). Note that PyTorch's
+        ``nn.Linear.weight`` stores the transpose, of shape (out, in).
+    b : array-like of shape (out_features,), optional
+        Explicit initial bias; zeros when W is drawn at random.
+    init : str
+        Initialiser for W when it is not given: ``glorot_uniform`` (default),
+        ``glorot_normal``, ``he_uniform``, ``he_normal`` or ``zeros``.
+    seed : int, numpy.random.Generator or None
+        Source of the random initial weights.
+    dtype : numpy dtype
+        Float dtype of the parameters (a network converts to its own dtype).
+
+    Forward:  z = x · W + b, x of shape (batch, in), z of shape (batch, out).
+    Backward: with delta = dL/dz,
+        dW = xᵀ · delta      of shape (in, out)
+        db = Σ_batch delta   of shape (out,)
+        dL/dx = delta · Wᵀ   of shape (batch, in)
+    Caches ``x``.
+    """
+
+    kind = "dense"
+    has_params = True
+
+    def __init__(self, in_features, out_features, *, W=None, b=None, init="glorot_uniform",
+                 seed=None, dtype=np.float64):
+        super().__init__()
+        self.in_features = _check_size(in_features, "in_features")
+        self.out_features = _check_size(out_features, "out_features")
+        self.init = init
+        shape = (self.in_features, self.out_features)
+        if W is None:
+            W = get_initializer(init)(self.in_features, self.out_features, as_generator(seed))
+        self.params["W"] = _as_parameter(W, shape, "W", dtype)
+        if b is None:
+            b = np.zeros(self.out_features)
+        self.params["b"] = _as_parameter(b, (self.out_features,), "b", dtype)
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        self.x = None
+        # The first layer of a network never needs dL/dx; skipping it saves a matmul.
+        self.compute_input_grad = True
+
+    def config(self):
+        return {"type": self.kind, "in_features": self.in_features,
+                "out_features": self.out_features, "init": self.init if isinstance(self.init, str) else "custom"}
+
+    def forward(self, x):
+        W = self.params["W"]
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise InvalidInputError(
+                f"{self.name} input has shape {x.shape}; expected (batch, {self.in_features})"
+            )
+        if x.dtype != W.dtype:
+            x = x.astype(W.dtype)
+        self.x = x
+        z = x @ W  # (batch, in) · (in, out) -> (batch, out)
+        z += self.params["b"]
+        return z
+
+    def backward(self, grad_output):
+        self._require_forward(self.x)
+        delta = np.asarray(grad_output, dtype=self.params["W"].dtype)
+        np.matmul(self.x.T, delta, out=self.grads["W"])  # (in, batch) · (batch, out)
+        np.sum(delta, axis=0, out=self.grads["b"])
+        if not self.compute_input_grad:
+            return None
+        return delta @ self.params["W"].T  # (batch, out) · (out, in)
+
+
+class Activation(Layer):
+    """Elementwise activation ``a = f(z)``; backward is ``delta = dL/da ⊙ f'(z)``."""
+
+    kind = "activation"
+    formula = "f(z)"
+    derivative_formula = "f'(z)"
+
+    def __init__(self):
+        super().__init__()
+        self.z = None
+        self.a = None
+
+    def local_derivative(self):
+        """Return f'(z) for the cached batch, of the output's shape."""
+        raise NotImplementedError
+
+    def backward(self, grad_output):
+        self._require_forward(self.a)
+        return grad_output * self.local_derivative()
+
+
+class ReLU(Activation):
+    """``a = max(z, 0)``; ``ReLU'(z) = 1 if z > 0 else 0`` (0 at exactly 0). Caches z."""
+
+    kind = "relu"
+    formula = "max(0, z)"
+    derivative_formula = "1 if z > 0 else 0"
+
+    def forward(self, z):
+        self.z = z
+        self.a = act.relu(z)
+        return self.a
+
+    def local_derivative(self):
+        return act.relu_derivative(self.z)
+
+    def backward(self, grad_output):
+        self._require_forward(self.a)
+        return grad_output * (self.z > 0)
+
+
+class LeakyReLU(Activation):
+    """``a = z if z > 0 else alpha·z``; derivative 1 or alpha (alpha at 0). Caches z."""
+
+    kind = "leaky_relu"
+    derivative_formula = "1 if z > 0 else alpha"
+
+    def __init__(self, alpha=0.01):
+        super().__init__()
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)):
+            raise InvalidTypeError(f"alpha={alpha!r} must be a number in [0, 1)")
+        if not (0.0 <= float(alpha) < 1.0):
+            raise InvalidInputError(f"alpha={alpha!r} must be in [0, 1); typical values are 0.01 to 0.3")
+        self.alpha = float(alpha)
+        self.formula = f"z if z > 0 else {self.alpha:g}·z"
+
+    def config(self):
+        return {"type": self.kind, "alpha": self.alpha}
+
+    def forward(self, z):
+        self.z = z
+        self.a = act.leaky_relu(z, self.alpha).astype(z.dtype, copy=False)
+        return self.a
+
+    def local_derivative(self):
+        return act.leaky_relu_derivative(self.z, self.alpha)
+
+
+class Sigmoid(Activation):
+    """``a = 1 / (1 + exp(-z))``; ``sigmoid'(z) = a(1 - a)``, from the cached output."""
+
+    kind = "sigmoid"
+    formula = "1 / (1 + exp(-z))"
+    derivative_formula = "y(1 - y)"
+
+    def forward(self, z):
+        self.z = z
+        self.a = act.sigmoid(z)
+        return self.a
+
+    def local_derivative(self):
+        return act.sigmoid_derivative_from_output(self.a)
+
+
+class Tanh(Activation):
+    """``a = tanh(z)``; ``tanh'(z) = 1 - a²``, from the cached output."""
+
+    kind = "tanh"
+    formula = "tanh(z)"
+    derivative_formula = "1 - a²"
+
+    def forward(self, z):
+        self.z = z
+        self.a = np.tanh(z)
+        return self.a
+
+    def local_derivative(self):
+        return act.tanh_derivative_from_output(self.a)
+
+
+class Softmax(Activation):
+    """``a_i = exp(z_i) / Σ_j exp(z_j)`` per row.
+
+    Its Jacobian is not diagonal, so backward is
+    ``delta = (g - Σ_j g_j a_j) ⊙ a`` with ``g = dL/da``. Followed by
+    categorical cross-entropy the network fuses both into ``delta = (y - t)/N``.
+    """
+
+    kind = "softmax"
+    formula = "exp(z) / Σ exp(z)"
+    derivative_formula = "diag(a) - a aᵀ"
+
+    def forward(self, z):
+        self.z = z
+        self.a = act.softmax(z)
+        return self.a
+
+    def local_derivative(self):
+        raise NotImplementedError(
+            "softmax has a full Jacobian, not an elementwise derivative; use backward()"
+        )
+
+    def backward(self, grad_output):
+        self._require_forward(self.a)
+        weighted = np.sum(grad_output * self.a, axis=1, keepdims=True)  # (batch, 1)
+        return (grad_output - weighted) * self.a
+
+
+class Identity(Activation):
+    """``a = z``; derivative 1. Caches nothing beyond the output."""
+
+    kind = "identity"
+    formula = "z"
+    derivative_formula = "1"
+
+    def forward(self, z):
+        self.z = z
+        self.a = z
+        return z
+
+    def local_derivative(self):
+        return np.ones_like(self.a)
+
+    def backward(self, grad_output):
+        self._require_forward(self.a)
+        return grad_output
+
+
+ACTIVATIONS = {
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "softmax": Softmax,
+    "identity": Identity,
+    "linear": Identity,
+}
+
+
+def make_activation(name, **options):
+    """Return a new activation layer by name (``relu``, ``leaky_relu``, ...)."""
+    if isinstance(name, Layer):
+        return name
+    key = str(name).lower().replace("-", "_")
+    if key not in ACTIVATIONS:
+        valid = ", ".join(sorted(ACTIVATIONS))
+        raise InvalidInputError(f"activation={name!r} is not known; use one of: {valid}")
+    return ACTIVATIONS[key](**options)
+
+
+class Dropout(Layer):
+    """Inverted dropout (Srivastava et al., 2014).
+
+    Training: ``mask = Bernoulli(1 - rate) / (1 - rate)`` drawn per element
+    from the layer's own seeded generator, and ``a = x ⊙ mask``, so the
+    expected output equals the input. Inference (``training = False``): the
+    identity, with no mask. Backward: ``dL/dx = dL/da ⊙ mask``. Caches the mask.
+    """
+
+    kind = "dropout"
+
+    def __init__(self, rate=0.5, seed=None):
+        super().__init__()
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)):
+            raise InvalidTypeError(f"rate={rate!r} must be a number in [0, 1)")
+        if not (0.0 <= float(rate) < 1.0):
+            raise InvalidInputError(f"dropout rate={rate!r} must be in [0, 1); 0.1 to 0.5 is typical")
+        self.rate = float(rate)
+        self.rng = as_generator(seed)
+        self.mask = None
+        self._forward_done = False
+
+    def config(self):
+        return {"type": self.kind, "rate": self.rate}
+
+    def forward(self, x):
+        self._forward_done = True
+        if not self.training or self.rate == 0.0:
+            self.mask = None
+            return x
+        keep = 1.0 - self.rate
+        self.mask = (self.rng.random(x.shape) < keep).astype(x.dtype)
+        self.mask /= keep
+        return x * self.mask
+
+    def backward(self, grad_output):
+        self._require_forward(self._forward_done or None)
+        if self.mask is None:
+            return grad_output
+        return grad_output * self.mask

@@ -1,0 +1,454 @@
+"""Sequential network: forward, backward, one training step, and its trace.
+
+Layers are numbered by Dense layer: the k-th Dense layer computes ``z_k`` and
+the activation after it computes ``a_k``; the network's output is ``y``. The
+backward pass writes ``delta_k = dL/dz_k``, ``dW_k`` and ``db_k``. These are
+the symbols of the trace (``step(..., trace=True)``).
+"""
+
+import numpy as np
+
+from .errors import InvalidInputError, InvalidTypeError
+from .layers import Activation, Dense, Layer
+from .losses import get_loss
+from .optimizers import get_optimizer
+from .trace import Trace
+from .validation import check_array, check_dtype
+
+# How activation kinds are written in formulas and derivative symbols.
+DISPLAY_NAMES = {
+    "relu": "ReLU",
+    "leaky_relu": "LeakyReLU",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "softmax": "softmax",
+    "identity": "identity",
+    "dropout": "dropout",
+}
+
+
+class Sequential:
+    """A stack of layers applied in order.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        Must start with a Dense layer; each activation follows a Dense layer.
+    dtype : str or numpy dtype
+        Float dtype of every parameter and computation: ``"float64"`` (the
+        default here, for exact teaching values and gradient checks) or
+        ``"float32"`` (the default of the training front ends, for speed).
+        Inputs of another dtype are converted, never the other way round.
+    """
+
+    def __init__(self, layers, dtype="float64"):
+        self.dtype = check_dtype(dtype)
+        self.layers = list(layers)
+        self._build()
+
+    # ------------------------------------------------------------------ building
+
+    def _build(self):
+        if not self.layers:
+            raise InvalidInputError("a network needs at least one layer; start with Dense(in_features, out_features)")
+        for position, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                raise InvalidTypeError(
+                    f"layers[{position}] is a {type(layer).__name__}; expected a glassnet layer such as Dense or ReLU"
+                )
+        if not isinstance(self.layers[0], Dense):
+            raise InvalidInputError(
+                f"the first layer is {self.layers[0].kind}; a network must start with a Dense layer"
+            )
+        number = 0
+        previous = None
+        for position, layer in enumerate(self.layers):
+            if isinstance(layer, Dense):
+                if previous is not None and layer.in_features != previous.out_features:
+                    raise InvalidInputError(
+                        f"layers[{position}] takes {layer.in_features} inputs but the Dense layer before it has "
+                        f"{previous.out_features} outputs; make them equal"
+                    )
+                number += 1
+                previous = layer
+                layer.name = f"dense{number}"
+            elif isinstance(layer, Activation) and not isinstance(self.layers[position - 1], Dense):
+                raise InvalidInputError(
+                    f"layers[{position}] ({layer.kind}) follows {self.layers[position - 1].kind}; "
+                    "each activation must directly follow a Dense layer"
+                )
+            else:
+                layer.name = f"{layer.kind}{number}"
+            layer.number = number
+            layer.astype(self.dtype)
+        self.dense_layers = [layer for layer in self.layers if isinstance(layer, Dense)]
+        for layer in self.dense_layers:
+            layer.compute_input_grad = True
+        self.dense_layers[0].compute_input_grad = False
+        self.in_features = self.dense_layers[0].in_features
+        self.out_features = self.dense_layers[-1].out_features
+        self._assign_symbols()
+
+    def _assign_symbols(self):
+        last = len(self.layers) - 1
+        below = "X"
+        for position, layer in enumerate(self.layers):
+            k = layer.number
+            if isinstance(layer, Dense):
+                output = f"z{k}"
+            elif layer.kind == "dropout":
+                output = f"a{k}_dropped"
+            else:
+                output = f"a{k}"
+            if position == last:
+                output = "y"
+            if below.startswith("z"):
+                grad_input = f"delta{below[1:]}"
+            else:
+                grad_input = f"dL/d{below}"
+            if isinstance(layer, Activation):
+                grad_input = f"delta{k}"
+            layer.symbols = {"input": below, "output": output, "grad_input": grad_input}
+            below = output
+        for position, layer in enumerate(self.layers):
+            if position == last:
+                layer.symbols["grad_output"] = f"delta{layer.number}" if isinstance(layer, Dense) else "dL/dy"
+            else:
+                layer.symbols["grad_output"] = self.layers[position + 1].symbols["grad_input"]
+
+    # ------------------------------------------------------------ inspection
+
+    def parameters(self):
+        """Yield ``(name, array)`` for every parameter, e.g. ``("dense1.W", W)``."""
+        for layer in self.layers:
+            for key, value in layer.params.items():
+                yield f"{layer.name}.{key}", value
+
+    def gradients(self):
+        """Yield ``(name, array)`` for every gradient, named like :meth:`parameters`."""
+        for layer in self.layers:
+            for key, value in layer.grads.items():
+                yield f"{layer.name}.{key}", value
+
+    def slots(self):
+        """Return ``[(name, symbol, param, grad), ...]`` for the optimizer."""
+        return [
+            (f"{layer.name}.{key}", f"{key}{layer.number}", layer.params[key], layer.grads[key])
+            for layer in self.layers
+            for key in layer.params
+        ]
+
+    def parameters_by_symbol(self):
+        """Return copies of the parameters keyed by trace symbol (``W1``, ``b1``...)."""
+        return {symbol: param.copy() for _, symbol, param, _ in self.slots()}
+
+    def get_parameters(self):
+        """Return copies of the parameters keyed by name (``dense1.W``...)."""
+        return {name: value.copy() for name, value in self.parameters()}
+
+    def set_parameters(self, values):
+        """Copy ``{name: array}`` into the parameters; names and shapes must match."""
+        current = dict(self.parameters())
+        missing = sorted(set(current) - set(values))
+        extra = sorted(set(values) - set(current))
+        if missing or extra:
+            raise InvalidInputError(
+                f"parameter names do not match this network: missing {missing}, unexpected {extra}"
+            )
+        for name, value in values.items():
+            array = np.asarray(value)
+            if array.shape != current[name].shape:
+                raise InvalidInputError(
+                    f"parameter {name} has shape {array.shape}; this network expects {current[name].shape}"
+                )
+        for name, value in values.items():
+            current[name][...] = value
+
+    @property
+    def n_parameters(self):
+        return int(sum(value.size for _, value in self.parameters()))
+
+    def config(self):
+        """Return the architecture as JSON-ready builtins (no parameter values)."""
+        return {"dtype": self.dtype.name, "layers": [layer.config() for layer in self.layers]}
+
+    def copy(self, dtype=None):
+        """Return an independent network with the same parameters, optionally in another dtype."""
+        from .build import network_from_config
+
+        clone = network_from_config(self.config(), dtype=dtype or self.dtype)
+        clone.set_parameters(self.get_parameters())
+        return clone
+
+    def train(self):
+        """Switch layers such as Dropout to training behaviour."""
+        for layer in self.layers:
+            layer.training = True
+        return self
+
+    def eval(self):
+        """Switch layers such as Dropout to inference behaviour."""
+        for layer in self.layers:
+            layer.training = False
+        return self
+
+    def __repr__(self):
+        inner = ",\n  ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([\n  {inner}\n], dtype={self.dtype.name!r})"
+
+    def _repr_html_(self):
+        from .render.html import network_html
+
+        return network_html(self)
+
+    # ------------------------------------------------------------ computation
+
+    def prepare_input(self, X, argument="X"):
+        """Return X as a (batch, in_features) array of the network's dtype, or raise.
+
+        A 1-D input is one sample. NaN and inf are rejected with their row and column.
+        """
+        X = check_array(X, argument, dtype=self.dtype, finite=True)
+        if X.shape[1] != self.in_features:
+            raise InvalidInputError(
+                f"{argument} has {X.shape[1]} features (shape {X.shape}); this network's first layer expects "
+                f"{self.in_features}. Give one column per input feature"
+            )
+        return X
+
+    def forward(self, X, trace=None):
+        """Return the output for X of shape (batch, in_features).
+
+        A 1-D X is read as a single sample. When ``trace`` is a :class:`Trace`
+        every layer's output is recorded into it.
+        """
+        return self.forward_prepared(self.prepare_input(X), trace)
+
+    def forward_prepared(self, x, trace=None):
+        """Like :meth:`forward` for an ``x`` already checked by :meth:`prepare_input`.
+
+        The training loop calls this to check each data set once, not each batch.
+        """
+        if trace is not None:
+            trace.record("X", "input", "given", x, "forward")
+        for layer in self.layers:
+            x = layer.forward(x)
+            if trace is not None:
+                _record_forward(self, layer, x, trace)
+        return x
+
+    def predict(self, X):
+        """Return the output for X in inference mode, as a new array."""
+        self.eval()
+        try:
+            return np.array(self.forward(X), copy=True)
+        finally:
+            self.train()
+
+    def backward(self, grad_output, trace=None, start=None):
+        """Back-propagate dL/dy through every layer, writing each layer's ``grads``.
+
+        Gradients are overwritten, so two calls on the same forward pass give
+        identical gradients. ``start`` is the index of the first layer to run
+        backwards (used when the output activation is fused with the loss).
+        Returns dL/dX, or None because the first Dense layer skips it.
+        """
+        if start is None:
+            start = len(self.layers) - 1
+        grad = grad_output
+        for layer in reversed(self.layers[: start + 1]):
+            grad_in = layer.backward(grad)
+            if trace is not None:
+                _record_backward(self, layer, grad, grad_in, trace)
+            grad = grad_in
+        return grad
+
+    def is_fused(self, loss):
+        """True when the last layer and ``loss`` are differentiated together."""
+        last = self.layers[-1]
+        return loss.fuses_with is not None and last.kind == loss.fuses_with
+
+    def loss_and_backward(self, X, t, loss, trace=None):
+        """Run forward, the loss and backward on one batch; return the loss value.
+
+        ``X`` must come from :meth:`prepare_input` and ``t`` from
+        ``loss.prepare_targets``. Leaves every gradient in ``layer.grads``.
+        """
+        y = self.forward_prepared(X, trace)
+        fused = self.is_fused(loss)
+        if fused:
+            value = loss.value_from_logits(self.layers[-1].z, t)
+        else:
+            value = loss.value(y, t)
+        if trace is not None:
+            _record_loss(self, loss, y, t, value, trace, fused)
+
+        if fused:
+            # The output activation's derivative cancels against the loss's:
+            # dL/dz = (y - t) / N, so start the backward pass below the activation.
+            delta = y - t
+            delta /= loss.divisor(y)
+            if trace is not None:
+                _record_fused_delta(self, loss, delta, trace)
+            self.backward(delta, trace, start=len(self.layers) - 2)
+        else:
+            grad = loss.gradient(y, t)
+            if trace is not None:
+                last = self.layers[-1]
+                divisor = loss.divisor(y)
+                formula = loss.describe(divisor)[1]
+                name = "derivative of the loss with respect to the output"
+                if isinstance(last, Dense):
+                    name = f"output layer delta, dL/dz{last.number} = dL/dy (no output activation)"
+                trace.record(last.symbols["grad_output"], name, formula, grad, "backward",
+                             layer=last.number, inputs=("y", "t"), operation="loss_gradient",
+                             note=f"N = {divisor}")
+            self.backward(grad, trace)
+        return value
+
+    def step(self, X, t, loss="half-squared-error", optimizer=None, trace=False):
+        """Run one training step: forward, loss, backward, update.
+
+        Parameters
+        ----------
+        X : array-like of shape (batch, in_features)
+        t : array-like of shape (batch, out_features), or (batch,) of class labels
+            for categorical cross-entropy.
+        loss : str or Loss
+        optimizer : Optimizer, optional
+            Defaults to plain SGD with learning rate 0.1.
+        trace : bool
+            When true, return a :class:`Trace` of every quantity instead of the loss.
+
+        Returns
+        -------
+        float or Trace
+            The loss before the update, or the full trace.
+        """
+        loss = get_loss(loss)
+        if optimizer is None:
+            optimizer = get_optimizer("sgd", learning_rate=0.1)
+        X = self.prepare_input(X)
+        t = loss.prepare_targets(t, (X.shape[0], self.out_features), self.dtype)
+        record = None
+        if trace:
+            record = Trace(loss_name=loss.name, reduction=loss.reduction, fused=self.is_fused(loss),
+                           batch_size=X.shape[0], step=optimizer.iterations + 1, optimizer=repr(optimizer))
+            record.parameters_before = self.parameters_by_symbol()
+            for _, symbol, param, _ in self.slots():
+                record.parameter_names[symbol] = _parameter_name(self, symbol)
+                record.record(symbol, record.parameter_names[symbol], "given", param, "parameters",
+                              layer=int(symbol[1:]))
+
+        value = self.loss_and_backward(X, t, loss, record)
+
+        optimizer.step(self.slots(), record)
+        if record is None:
+            return value
+        record.parameters_after = self.parameters_by_symbol()
+        return record
+
+
+def _layer_title(network, number):
+    if number == len(network.dense_layers):
+        return "output layer"
+    if len(network.dense_layers) == 2:
+        return "hidden layer"
+    return f"hidden layer {number}"
+
+
+def _parameter_name(network, symbol):
+    title = _layer_title(network, int(symbol[1:]))
+    kind = "weights" if symbol[0] == "W" else "biases"
+    return f"{title} {kind}"
+
+
+def _record_forward(network, layer, output, trace):
+    k = layer.number
+    title = _layer_title(network, k)
+    symbols = layer.symbols
+    if isinstance(layer, Dense):
+        name = "final output (no output activation)" if symbols["output"] == "y" else f"{title} pre-activation"
+        trace.record(symbols["output"], name, f"{symbols['input']} · W{k} + b{k}",
+                     output, "forward", layer=k, inputs=(symbols["input"], f"W{k}", f"b{k}"),
+                     operation="matmul_add")
+    elif layer.kind == "dropout":
+        trace.record(f"mask{k}", f"{title} dropout mask", f"Bernoulli(1 - p) / (1 - p), p = {layer.rate:g}",
+                     layer.mask if layer.mask is not None else np.ones_like(output), "forward", layer=k,
+                     operation="dropout_mask")
+        trace.record(symbols["output"], f"{title} output after dropout", f"{symbols['input']} ⊙ mask{k}",
+                     output, "forward", layer=k, inputs=(symbols["input"], f"mask{k}"), operation="hadamard")
+    else:
+        name = "final output" if symbols["output"] == "y" else f"{title} output"
+        function = DISPLAY_NAMES.get(layer.kind, layer.kind)
+        trace.record(symbols["output"], name, f"{function}({symbols['input']})", output, "forward",
+                     layer=k, inputs=(symbols["input"],), operation=f"activation:{layer.kind}")
+
+
+def _record_loss(network, loss, y, t, value, trace, fused):
+    divisor = loss.divisor(y)
+    trace.record("t", "target", "given", t, "loss", operation="given")
+    note = f"N = {divisor}"
+    if fused:
+        note += f"; computed from z{network.layers[-1].number} so that log(0) never occurs"
+    formula = loss.describe(divisor)[0]
+    trace.record("L", f"loss: {loss.name}, {loss.reduction} over the batch", formula, np.float64(value), "loss",
+                 inputs=("y", "t"), operation=f"loss:{loss.name}", note=note)
+
+
+def _record_fused_delta(network, loss, delta, trace):
+    activation = network.layers[-1]
+    k = activation.number
+    divisor = loss.divisor(delta)
+    formula = "y - t" if divisor == 1 else "(y - t) / N"
+    function = DISPLAY_NAMES[activation.kind]
+    trace.record(f"delta{k}", f"output layer delta, dL/dz{k}", formula, delta, "backward", layer=k,
+                 inputs=("y", "t"), operation="fused_delta",
+                 note=f"{function} output with {loss.name}: the {function} derivative cancels against the loss "
+                      f"derivative, so delta = (y - t) / N with N = {divisor}")
+
+
+def _record_backward(network, layer, grad_output, grad_input, trace):
+    k = layer.number
+    title = _layer_title(network, k)
+    symbols = layer.symbols
+    if isinstance(layer, Dense):
+        delta = symbols["grad_output"]
+        below = symbols["input"]
+        batch = layer.x.shape[0]
+        sum_note = f"summed over the batch of {batch}" if batch > 1 else ""
+        trace.record(f"dW{k}", f"{title} weight gradient", f"{below}ᵀ · {delta}", layer.grads["W"], "backward",
+                     layer=k, inputs=(below, delta), operation="outer", note=sum_note)
+        trace.record(f"db{k}", f"{title} bias gradient", f"Σ_batch {delta}" if batch > 1 else delta,
+                     layer.grads["b"], "backward", layer=k, inputs=(delta,), operation="batch_sum", note=sum_note)
+        if grad_input is not None:
+            trace.record(symbols["grad_input"], f"gradient flowing into {_layer_title(network, k - 1)}",
+                         f"{delta} · W{k}ᵀ", grad_input, "backward", layer=k - 1, inputs=(delta, f"W{k}"),
+                         operation="matmul_transpose")
+        return
+    if layer.kind == "dropout":
+        trace.record(symbols["grad_input"], f"{title} gradient before dropout", f"{symbols['grad_output']} ⊙ mask{k}",
+                     grad_input, "backward", layer=k, inputs=(symbols["grad_output"], f"mask{k}"), operation="hadamard")
+        return
+    z = symbols["input"]
+    function = DISPLAY_NAMES.get(layer.kind, layer.kind)
+    delta_name = f"{'output layer' if symbols['output'] == 'y' else title} delta, dL/d{z}"
+    if layer.kind == "softmax":
+        g = symbols["grad_output"]
+        trace.record(symbols["grad_input"], delta_name, f"({g} - Σ {g} ⊙ y) ⊙ y", grad_input, "backward",
+                     layer=k, inputs=(g, symbols["output"]), operation="softmax_backward")
+        return
+    derivative_symbol = f"{function}'({z})"
+    out = symbols["output"]
+    formulas = {
+        "sigmoid": f"{out}(1 - {out})",
+        "tanh": f"1 - {out}²",
+        "relu": f"1 if {z} > 0 else 0",
+        "leaky_relu": f"1 if {z} > 0 else {getattr(layer, 'alpha', 0):g}",
+        "identity": "1",
+    }
+    trace.record(derivative_symbol, f"{title} activation derivative", formulas.get(layer.kind, "f'(z)"),
+                 layer.local_derivative(), "backward", layer=k,
+                 inputs=(out,) if layer.kind in ("sigmoid", "tanh") else (z,), operation=f"derivative:{layer.kind}")
+    trace.record(symbols["grad_input"], delta_name, f"{symbols['grad_output']} ⊙ {derivative_symbol}", grad_input,
+                 "backward", layer=k, inputs=(symbols["grad_output"], derivative_symbol), operation="hadamard")

@@ -1,0 +1,188 @@
+"""The record of one training step: named quantities in the order the math happens.
+
+A trace is plain data. The engine fills it when asked (``network.step(...,
+trace=True)``) and renderers read it; nothing here computes a gradient.
+Each :class:`Quantity` carries a symbol (``z1``, ``a1``, ``delta2``, ``dW2``,
+numbered from the first Dense layer), a plain-English name, the formula as
+text, the value and the symbols it was computed from.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+PHASES = ("parameters", "forward", "loss", "backward", "update")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One number or array of a training step.
+
+    Attributes
+    ----------
+    symbol : str
+        Standard symbol, e.g. ``"delta2"``; unique within a trace.
+    name : str
+        Plain-English name, e.g. ``"output layer delta (dL/dz2)"``.
+    formula : str
+        How it is computed, in terms of other symbols, e.g. ``"a1ᵀ · delta2"``.
+    value : numpy.ndarray
+        A copy of the value, never a view of an engine buffer.
+    phase : str
+        One of ``"parameters"``, ``"forward"``, ``"loss"``, ``"backward"``,
+        ``"update"``.
+    layer : int
+        Dense-layer number the quantity belongs to (0 for the input and loss).
+    inputs : tuple of str
+        Symbols of the quantities the formula reads.
+    operation : str
+        Machine-readable kind of computation (``"matmul_add"``, ``"activation"``,
+        ``"hadamard"``, ...), used by renderers to substitute numbers.
+    note : str
+        Extra explanation, e.g. why the sigmoid derivative cancels.
+    """
+
+    symbol: str
+    name: str
+    formula: str
+    value: np.ndarray
+    phase: str
+    layer: int = 0
+    inputs: tuple = ()
+    operation: str = ""
+    note: str = ""
+
+    @property
+    def shape(self):
+        return tuple(self.value.shape)
+
+    def to_dict(self):
+        """Return the quantity as JSON-ready builtins (values as nested lists)."""
+        return {
+            "symbol": self.symbol,
+            "name": self.name,
+            "formula": self.formula,
+            "shape": list(self.shape),
+            "value": _to_builtin(self.value),
+            "phase": self.phase,
+            "layer": self.layer,
+            "inputs": list(self.inputs),
+            "operation": self.operation,
+            "note": self.note,
+        }
+
+
+def _to_builtin(value):
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return array.item()
+    return array.tolist()
+
+
+@dataclass
+class Trace:
+    """All quantities of one step, plus what the step was configured with.
+
+    Attributes
+    ----------
+    quantities : list of Quantity
+        In the order the math happens.
+    loss_name : str
+        Name of the loss, e.g. ``"half-squared-error"``.
+    reduction : str
+        How the loss reduces over the batch: ``"mean"`` or ``"sum"``.
+    fused : bool
+        True when the output activation and the loss were differentiated
+        together, so that ``delta = (y - t) / N`` at the output.
+    batch_size : int
+    step : int
+        1-based number of the step within its run.
+    parameters_before, parameters_after : dict of str to numpy.ndarray
+        Parameters keyed by trace symbol (``W1``, ``b1``...), copied.
+    optimizer : str
+        Description of the optimizer, e.g. ``"SGD(learning_rate=0.1)"``.
+    parameter_names : dict of str to str
+        Plain-English name of each parameter symbol, e.g. ``{"W2": "output layer weights"}``.
+    """
+
+    quantities: list = field(default_factory=list)
+    loss_name: str = ""
+    reduction: str = "mean"
+    fused: bool = False
+    batch_size: int = 0
+    step: int = 1
+    parameters_before: dict = field(default_factory=dict)
+    parameters_after: dict = field(default_factory=dict)
+    optimizer: str = ""
+    parameter_names: dict = field(default_factory=dict)
+
+    def record(self, symbol, name, formula, value, phase, layer=0, inputs=(), operation="", note=""):
+        """Append a copy of ``value`` under ``symbol``; a symbol may appear once."""
+        if symbol in self:
+            raise ValueError(f"trace already has a quantity {symbol!r}; symbols must be unique")
+        quantity = Quantity(
+            symbol=symbol,
+            name=name,
+            formula=formula,
+            value=np.array(value, copy=True),
+            phase=phase,
+            layer=layer,
+            inputs=tuple(inputs),
+            operation=operation,
+            note=note,
+        )
+        self.quantities.append(quantity)
+        return quantity
+
+    def __contains__(self, symbol):
+        return any(q.symbol == symbol for q in self.quantities)
+
+    def __getitem__(self, symbol):
+        for quantity in self.quantities:
+            if quantity.symbol == symbol:
+                return quantity
+        known = ", ".join(q.symbol for q in self.quantities)
+        raise KeyError(f"no quantity {symbol!r} in this trace; it has: {known}")
+
+    def __iter__(self):
+        return iter(self.quantities)
+
+    def __len__(self):
+        return len(self.quantities)
+
+    def value(self, symbol):
+        """Return the recorded value of ``symbol``."""
+        return self[symbol].value
+
+    def symbols(self):
+        return [q.symbol for q in self.quantities]
+
+    def select(self, phase=None, layer=None):
+        """Return the quantities of one phase and/or one Dense layer."""
+        chosen = []
+        for quantity in self.quantities:
+            if phase is not None and quantity.phase != phase:
+                continue
+            if layer is not None and quantity.layer != layer:
+                continue
+            chosen.append(quantity)
+        return chosen
+
+    @property
+    def loss(self):
+        return float(self.value("L"))
+
+    def to_dict(self):
+        """Return the trace as JSON-ready builtins."""
+        return {
+            "quantities": [q.to_dict() for q in self.quantities],
+            "parameters_before": {k: _to_builtin(v) for k, v in self.parameters_before.items()},
+            "parameters_after": {k: _to_builtin(v) for k, v in self.parameters_after.items()},
+            "loss": self.loss,
+            "loss_name": self.loss_name,
+            "reduction": self.reduction,
+            "fused": self.fused,
+            "batch_size": self.batch_size,
+            "step": self.step,
+            "optimizer": self.optimizer,
+        }

@@ -1,0 +1,284 @@
+"""The fit loop: mini-batches, shuffling, evaluation, callbacks, divergence checks.
+
+``fit`` owns only the loop. Reporting, early stopping, schedules and
+checkpoints are callbacks (see :class:`Callback`), so the loop stays short.
+Randomness (shuffling) comes from a seeded ``numpy.random.Generator``; the
+global NumPy random state is never read or advanced.
+"""
+
+import csv
+import io
+import json
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import DivergenceError, InvalidInputError
+from .initializers import as_generator
+from .losses import get_loss
+from .optimizers import get_optimizer
+from .serialization import atomic_write_text
+from .validation import check_positive_int
+
+
+@dataclass
+class History:
+    """Per-epoch records of a run: one dict per epoch with the same keys.
+
+    Typical keys: ``epoch``, ``step``, ``train_loss``, ``val_loss``,
+    ``val_accuracy`` (or another metric), ``learning_rate``, ``seconds``.
+    """
+
+    records: list = field(default_factory=list)
+    stop_reason: str = ""
+
+    def __len__(self):
+        return len(self.records)
+
+    def __getitem__(self, key):
+        """Return one column as a list, e.g. ``history["train_loss"]``."""
+        return [record.get(key) for record in self.records]
+
+    def keys(self):
+        keys = []
+        for record in self.records:
+            for key in record:
+                if key not in keys:
+                    keys.append(key)
+        return keys
+
+    def to_dict(self):
+        return {"records": self.records, "stop_reason": self.stop_reason}
+
+    def to_csv(self):
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=self.keys(), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.records)
+        return buffer.getvalue()
+
+    def save(self, path):
+        """Write the history as CSV (``.csv``) or JSON (any other suffix), atomically."""
+        text = self.to_csv() if str(path).lower().endswith(".csv") else json.dumps(self.to_dict(), indent=2)
+        atomic_write_text(path, text)
+
+
+class Callback:
+    """Hooks called by :func:`fit`. Set ``state.stop_reason`` to stop after the epoch."""
+
+    def on_train_begin(self, state):
+        pass
+
+    def on_epoch_begin(self, state):
+        pass
+
+    def on_batch_end(self, state):
+        pass
+
+    def on_epoch_end(self, state):
+        pass
+
+    def on_train_end(self, state):
+        pass
+
+
+@dataclass
+class TrainingState:
+    """What callbacks can read (and, for ``stop_reason``, write) during :func:`fit`."""
+
+    network: object
+    optimizer: object
+    loss: object
+    history: History
+    epochs: int
+    batch_size: int
+    n_train: int
+    n_val: int
+    seed: object
+    epoch: int = 0
+    step: int = 0
+    batch_loss: float = float("nan")
+    record: dict = field(default_factory=dict)
+    stop_reason: str = ""
+    started: float = 0.0
+    rng: object = None
+
+
+def evaluate_loss(network, X, t, loss, batch_size=4096):
+    """Return the loss of ``network`` on prepared arrays, in inference mode."""
+    if X.shape[0] == 0:
+        return float("nan")
+    network.eval()
+    try:
+        total = 0.0
+        for start in range(0, X.shape[0], batch_size):
+            xb = X[start:start + batch_size]
+            tb = t[start:start + batch_size]
+            y = network.forward_prepared(xb)
+            if network.is_fused(loss):
+                value = loss.value_from_logits(network.layers[-1].z, tb)
+            else:
+                value = loss.value(y, tb)
+            total += value * loss.divisor(y)
+        divisor_all = loss.divisor(np.empty((X.shape[0], network.out_features)))
+        return total / divisor_all
+    finally:
+        network.train()
+
+
+def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, batch_size=32, shuffle=True,
+        seed=0, validation_data=None, metrics=None, callbacks=(), max_steps=None, max_seconds=None):
+    """Train ``network`` in place with mini-batch gradient descent.
+
+    Parameters
+    ----------
+    network : Sequential
+    X : array-like of shape (n_samples, in_features)
+    t : targets, as for :meth:`Sequential.step` (class labels of shape (n,)
+        are accepted with categorical cross-entropy)
+    loss : str or Loss
+    optimizer : Optimizer or str, optional
+        Defaults to SGD with learning rate 0.01.
+    epochs : int
+    batch_size : int
+        Mini-batch size; the last batch of an epoch may be smaller.
+    shuffle : bool
+        Draw a new sample order every epoch from the seeded generator.
+    seed : int or numpy.random.Generator
+    validation_data : tuple (X_val, t_val), optional
+        Evaluated after every epoch into ``val_loss`` and the ``metrics``.
+    metrics : dict of str to callable, optional
+        ``{name: function(network, X_val, t_val) -> float}``, recorded as
+        ``val_<name>`` each epoch.
+    callbacks : sequence of Callback
+    max_steps, max_seconds : optional budgets; training stops after the
+        batch that reaches either.
+
+    Returns
+    -------
+    History
+
+    Raises
+    ------
+    DivergenceError
+        When a batch loss is NaN or inf. The network keeps the last parameters
+        that were all finite.
+    """
+    loss = get_loss(loss)
+    if optimizer is None:
+        optimizer = get_optimizer("sgd", learning_rate=0.01)
+    elif isinstance(optimizer, str):
+        optimizer = get_optimizer(optimizer)
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    if max_steps is not None:
+        max_steps = check_positive_int(max_steps, "max_steps")
+    X = network.prepare_input(X)
+    if X.shape[0] == 0:
+        raise InvalidInputError(f"X is empty (shape {X.shape}); training needs at least one sample")
+    t = loss.prepare_targets(t, (X.shape[0], network.out_features), network.dtype)
+    if validation_data is not None:
+        X_val = network.prepare_input(validation_data[0], "X_val")
+        t_val = loss.prepare_targets(validation_data[1], (X_val.shape[0], network.out_features), network.dtype)
+    else:
+        X_val = t_val = None
+    rng = as_generator(seed)
+    history = History()
+    state = TrainingState(network=network, optimizer=optimizer, loss=loss, history=history, epochs=epochs,
+                          batch_size=batch_size, n_train=X.shape[0], n_val=0 if X_val is None else X_val.shape[0],
+                          seed=seed, started=time.perf_counter(), rng=rng)
+    slots = network.slots()
+    n = X.shape[0]
+    X_epoch = np.empty_like(X)
+    t_epoch = np.empty_like(t)
+    network.train()
+    for callback in callbacks:
+        callback.on_train_begin(state)
+
+    for epoch in range(1, epochs + 1):
+        state.epoch = epoch
+        epoch_started = time.perf_counter()
+        for callback in callbacks:
+            callback.on_epoch_begin(state)
+        if shuffle:
+            order = rng.permutation(n)
+            np.take(X, order, axis=0, out=X_epoch)  # one gather per epoch; batches are views
+            np.take(t, order, axis=0, out=t_epoch)
+            X_source, t_source = X_epoch, t_epoch
+        else:
+            X_source, t_source = X, t
+        snapshot = network.get_parameters()
+        total_loss = 0.0
+        seen = 0
+        for start in range(0, n, batch_size):
+            xb = X_source[start:start + batch_size]
+            tb = t_source[start:start + batch_size]
+            value = network.loss_and_backward(xb, tb, loss)
+            if not math.isfinite(value):
+                _stop_diverged(network, snapshot, epoch, state.step + 1, value)
+            optimizer.step(slots)
+            state.step += 1
+            state.batch_loss = value
+            total_loss += value * xb.shape[0]
+            seen += xb.shape[0]
+            for callback in callbacks:
+                callback.on_batch_end(state)
+            if max_steps is not None and state.step >= max_steps:
+                state.stop_reason = f"reached the step budget (max_steps={max_steps})"
+                break
+            if max_seconds is not None and time.perf_counter() - state.started >= max_seconds:
+                state.stop_reason = f"reached the time budget (max_seconds={max_seconds:g})"
+                break
+
+        record = {
+            "epoch": epoch,
+            "step": state.step,
+            "train_loss": total_loss / seen,
+            "learning_rate": optimizer.learning_rate,
+        }
+        if X_val is not None and X_val.shape[0] > 0:
+            record["val_loss"] = evaluate_loss(network, X_val, t_val, loss)
+            for name, function in (metrics or {}).items():
+                record[f"val_{name}"] = function(network, X_val, t_val)
+        record["seconds"] = time.perf_counter() - epoch_started
+        state.record = record
+        history.records.append(record)
+        for callback in callbacks:
+            callback.on_epoch_end(state)
+        if state.stop_reason:
+            break
+
+    if not state.stop_reason:
+        state.stop_reason = f"completed all {epochs} epochs"
+    history.stop_reason = state.stop_reason
+    for callback in callbacks:
+        callback.on_train_end(state)
+    return history
+
+
+def _stop_diverged(network, snapshot, epoch, step, value):
+    parameters_finite = all(np.isfinite(p).all() for _, p in network.parameters())
+    if not parameters_finite:
+        # NOTE: the loss is checked every step but the parameters only here, so the
+        # last all-finite parameters known are those at the start of this epoch.
+        network.set_parameters(snapshot)
+    raise DivergenceError(
+        f"training diverged at epoch {epoch}, step {step}: the loss became {value}. "
+        "Lower the learning rate (e.g. by 10x) or standardise the inputs; "
+        "the network keeps its last finite parameters",
+        epoch=epoch, step=step,
+    )
+
+
+def accuracy_metric(network, X, t):
+    """Validation accuracy for one-hot, label or single-sigmoid targets."""
+    network.eval()
+    try:
+        y = network.forward_prepared(X)
+    finally:
+        network.train()
+    if y.shape[1] == 1:
+        return float(np.mean((y[:, 0] >= 0.5) == (t[:, 0] >= 0.5)))
+    return float(np.mean(np.argmax(y, axis=1) == np.argmax(t, axis=1)))

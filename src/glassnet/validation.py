@@ -1,0 +1,102 @@
+"""Checks applied once at the boundary of the library (never in inner loops)."""
+
+import numbers
+
+import numpy as np
+
+from .errors import InvalidInputError, InvalidTypeError
+
+FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def check_dtype(dtype):
+    """Return ``numpy.dtype`` for ``"float32"`` or ``"float64"``, or raise."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as exc:
+        raise InvalidTypeError(f"dtype={dtype!r} is not a dtype; use 'float32' or 'float64'") from exc
+    if resolved.name not in FLOAT_DTYPES:
+        raise InvalidInputError(f"dtype={dtype!r} is not supported; use 'float32' or 'float64'")
+    return resolved
+
+
+def check_array(X, argument="X", *, dtype=np.float64, finite=True, allow_empty=True):
+    """Return ``X`` as a 2-D array of ``dtype``, or raise a clear error.
+
+    A 1-D input is read as one sample of shape (1, n_features). 0-D and 3-D or
+    higher inputs, strings and objects are rejected; NaN and inf are rejected
+    naming the first offending row and column when ``finite`` is true.
+    """
+    if isinstance(X, (str, bytes)):
+        raise InvalidTypeError(f"{argument} is a string; expected a 2-D array of numbers (batch, features)")
+    try:
+        array = np.asarray(X)
+    except ValueError as exc:
+        raise InvalidInputError(
+            f"{argument} could not be read as an array ({exc}); give rows of equal length"
+        ) from exc
+    if array.dtype.kind == "O":
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InvalidTypeError(
+                f"{argument} contains non-numeric values ({exc}); convert or encode them as numbers first"
+            ) from exc
+    if array.dtype.kind not in "biuf":
+        raise InvalidTypeError(
+            f"{argument} has dtype {array.dtype}; expected numbers. "
+            "Encode text or categorical columns as numbers (e.g. one-hot) first"
+        )
+    if array.ndim == 0:
+        raise InvalidInputError(
+            f"{argument} is a single number ({array.item()!r}); expected a 2-D array (batch, features), "
+            "e.g. [[x1, x2]]"
+        )
+    if array.ndim == 1:
+        array = array.reshape(1, -1)
+    if array.ndim != 2:
+        raise InvalidInputError(
+            f"{argument} has {array.ndim} dimensions (shape {array.shape}); expected 2 (batch, features). "
+            "Flatten each sample to one row, e.g. X.reshape(len(X), -1)"
+        )
+    if array.shape[1] == 0:
+        raise InvalidInputError(f"{argument} has shape {array.shape}: zero features; give at least one column")
+    if not allow_empty and array.shape[0] == 0:
+        raise InvalidInputError(f"{argument} is empty (shape {array.shape}); give at least one sample")
+    array = array.astype(dtype, copy=False)
+    if finite:
+        check_finite(array, argument)
+    return array
+
+
+def check_finite(array, argument="X", column_names=None):
+    """Raise naming the first row and column that holds NaN or inf."""
+    if array.dtype.kind != "f" or np.isfinite(array).all():
+        return
+    bad = np.argwhere(~np.isfinite(array))[0]
+    row = int(bad[0])
+    column = int(bad[1]) if array.ndim > 1 else 0
+    value = array[tuple(bad)]
+    where = f"row {row}, column {column}"
+    if column_names is not None and column < len(column_names):
+        where += f" ({column_names[column]!r})"
+    raise InvalidInputError(
+        f"{argument} contains {value} at {where}; remove or impute missing and infinite values before training"
+    )
+
+
+def check_positive_int(value, argument):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidTypeError(f"{argument}={value!r} ({type(value).__name__}) must be an integer >= 1")
+    if value < 1:
+        raise InvalidInputError(f"{argument}={value} must be >= 1")
+    return int(value)
+
+
+def check_positive_number(value, argument):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidTypeError(f"{argument}={value!r} ({type(value).__name__}) must be a number > 0")
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise InvalidInputError(f"{argument}={value} must be a finite number > 0")
+    return value

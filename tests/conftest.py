@@ -1,0 +1,26 @@
+import numpy as np
+import pytest
+
+import glassnet as gn
+
+
+def lesson_network(dtype="float64", hidden="relu"):
+    """The 2-2-1 network of the classic lesson, with its given weights."""
+    return gn.Sequential(
+        [
+            gn.Dense(2, 2, W=[[0.3, 0.4], [0.5, 0.6]], b=[0.1, 0.2]),
+            gn.layers.make_activation(hidden),
+            gn.Dense(2, 1, W=[[0.7], [0.8]], b=[0.3]),
+            gn.Sigmoid(),
+        ],
+        dtype=dtype,
+    )
+
+
+LESSON_X = np.array([[0.1, 0.2]])
+LESSON_T = np.array([[1.0]])
+
+
+@pytest.fixture
+def lesson():
+    return lesson_network()

@@ -1,0 +1,68 @@
+import warnings
+
+import numpy as np
+import pytest
+
+from glassnet import activations as act
+
+Z = np.array([0.12, 0.34, -1234.1, 1234.1, 0.0, 40.0, -40.0])
+
+
+def test_sigmoid_reference_values():
+    expected = [0.5299640517645717, 0.5841905229354074, 0.0, 1.0, 0.5, 1.0, 4.248354255291589e-18]
+    with np.errstate(all="raise", under="ignore"):
+        result = act.sigmoid(Z)
+    np.testing.assert_allclose(result, expected, rtol=1e-15, atol=0)
+
+
+def test_sigmoid_derivative_finite_when_saturated():
+    with np.errstate(all="raise", under="ignore"):
+        derivative = act.sigmoid_derivative_from_output(act.sigmoid(Z))
+    assert np.all(np.isfinite(derivative))
+    assert derivative[2] == 0.0
+    assert derivative[3] == 0.0
+    assert derivative[4] == 0.25
+
+
+@pytest.mark.parametrize("function", [act.sigmoid, act.softplus, act.log_sigmoid, act.softmax, act.log_softmax])
+def test_functions_never_overflow_at_float_limits(function):
+    z = np.array([[1e308, -1e308, 0.0, 5e307, -5e307]])
+    with np.errstate(all="raise", under="ignore"):
+        result = function(z)
+    assert not np.any(np.isnan(result))
+
+
+def test_sigmoid_matches_formula_in_safe_range():
+    z = np.linspace(-30, 30, 101)
+    np.testing.assert_allclose(act.sigmoid(z), 1 / (1 + np.exp(-z)), rtol=1e-14)
+
+
+def test_softmax_extreme_row():
+    np.testing.assert_array_equal(act.softmax(np.array([[-1047.0, -981.0, 1891.0]])), [[0.0, 0.0, 1.0]])
+
+
+def test_softmax_shift_invariance():
+    expected = [0.09003057317038046, 0.24472847105479764, 0.6652409557748218]
+    result = act.softmax(np.array([[1.0, 2.0, 3.0], [1001.0, 1002.0, 1003.0]]))
+    np.testing.assert_allclose(result[0], expected, rtol=1e-15)
+    np.testing.assert_allclose(result[1], expected, rtol=1e-15)
+
+
+def test_softmax_empty_batch():
+    result = act.softmax(np.empty((0, 3)))
+    assert result.shape == (0, 3)
+
+
+def test_relu_derivative_zero_at_zero():
+    np.testing.assert_array_equal(act.relu_derivative(np.array([-1.0, 0.0, 2.0])), [0.0, 0.0, 1.0])
+
+
+def test_log_softmax_matches_log_of_softmax():
+    z = np.random.default_rng(0).normal(size=(4, 5)) * 3
+    np.testing.assert_allclose(act.log_softmax(z), np.log(act.softmax(z)), rtol=1e-12)
+
+
+def test_softplus_no_warning_large_input():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert act.softplus(np.array([1000.0]))[0] == 1000.0

@@ -1,0 +1,107 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from glassnet.cli.main import main
+from test_lesson import REFERENCE
+
+
+def run_cli(capsys, *argv):
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_demo_json_matches_reference(capsys):
+    status, out, _ = run_cli(capsys, "demo", "--format", "json")
+    assert status == 0
+    document = json.loads(out)
+    values = {q["symbol"]: q for q in document["quantities"]}
+    for symbol, expected in REFERENCE.items():
+        np.testing.assert_allclose(values[symbol]["value"], expected, rtol=1e-12, err_msg=symbol)
+        assert values[symbol]["shape"] == list(np.shape(expected))
+        assert values[symbol]["formula"]
+        assert values[symbol]["name"]
+    assert document["loss"] == pytest.approx(REFERENCE["L"], rel=1e-12)
+    np.testing.assert_allclose(document["parameters_after"]["b2"], REFERENCE["b2_new"], rtol=1e-12)
+    assert set(document["parameters_before"]) == {"W1", "b1", "W2", "b2"}
+
+
+def test_demo_text_prints_eight_significant_digits(capsys):
+    status, out, _ = run_cli(capsys, "demo")
+    assert status == 0
+    for text in ["[[0.23, 0.36]]", "[[0.67896077]]", "[[-0.32103923]]", "[[0.21797304]]", "[[-0.069977899]]",
+                 "[[-0.016094917], [-0.025192044]]", "[[-0.04898453, -0.05598232]]",
+                 "[[0.30048985, 0.40055982], [0.50097969, 0.60111965]]", "[0.10489845, 0.20559823]",
+                 "[[0.70160949], [0.8025192]]", "[0.30699779]", "0.051533095"]:
+        assert text in out, text
+    assert "binary cross-entropy" in out
+
+
+def test_demo_precision_option(capsys):
+    _, out, _ = run_cli(capsys, "demo", "--precision", "16")
+    assert "0.3069977899435841" in out
+
+
+def test_demo_steps_loss_falls(capsys):
+    _, out, _ = run_cli(capsys, "demo", "--format", "json", "--steps", "3")
+    losses = [step["loss"] for step in json.loads(out)["steps"]]
+    assert losses[0] > losses[1] > losses[2]
+
+
+def test_demo_bce_delta_has_no_sigmoid_factor(capsys):
+    _, out, _ = run_cli(capsys, "demo", "--format", "json", "--loss", "binary-cross-entropy")
+    values = {q["symbol"]: q["value"] for q in json.loads(out)["quantities"]}
+    assert values["delta2"][0][0] == pytest.approx(-0.3210392348493427, rel=1e-12)
+    assert values["L"] == pytest.approx(0.38719193637623267, rel=1e-12)
+
+
+def test_demo_hidden_activation_tanh(capsys):
+    _, out, _ = run_cli(capsys, "demo", "--format", "json", "--hidden-activation", "tanh")
+    values = {q["symbol"]: q["value"] for q in json.loads(out)["quantities"]}
+    np.testing.assert_allclose(values["a1"], np.tanh([[0.23, 0.36]]), rtol=1e-14)
+    assert "tanh'(z1)" in values
+
+
+def test_demo_learning_rate_option(capsys):
+    _, out, _ = run_cli(capsys, "demo", "--format", "json", "--learning-rate", "0.5")
+    values = {q["symbol"]: q["value"] for q in json.loads(out)["quantities"]}
+    assert values["b2_new"][0] == pytest.approx(0.3 + 0.5 * 0.06997789943584107, rel=1e-12)
+
+
+def test_gradcheck_command_passes(capsys):
+    status, out, _ = run_cli(capsys, "gradcheck")
+    assert status == 0
+    assert "dense2.W" in out
+    status, out, _ = run_cli(capsys, "gradcheck", "--layers", "4,8,3", "--activation", "tanh",
+                             "--loss", "categorical-cross-entropy", "--format", "json")
+    assert status == 0
+    assert json.loads(out)["passed"] is True
+
+
+def test_bad_option_value_is_one_line_error(capsys):
+    status, _, err = run_cli(capsys, "gradcheck", "--layers", "4,x")
+    assert status == 2
+    assert err.count("\n") == 1
+    assert "--layers" in err
+    status, _, err = run_cli(capsys, "demo", "--precision", "0")
+    assert status == 2
+    assert "precision" in err
+
+
+def test_console_script_version_and_help():
+    result = subprocess.run([sys.executable, "-m", "glassnet", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert result.stdout.startswith("glassnet ")
+    result = subprocess.run([sys.executable, "-m", "glassnet", "--help"], capture_output=True, text=True)
+    assert "demo" in result.stdout
+    assert "train" in result.stdout
+
+
+def test_import_is_light():
+    code = "import sys, glassnet; print(any(m in sys.modules for m in ('sklearn', 'matplotlib', 'torch', 'rich')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False"

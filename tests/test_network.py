@@ -1,0 +1,124 @@
+import numpy as np
+import pytest
+
+import glassnet as gn
+from conftest import LESSON_T, LESSON_X, lesson_network
+
+
+def sigmoid_network():
+    rng = np.random.default_rng(0)
+    return gn.Sequential([gn.Dense(2, 3, W=rng.normal(size=(2, 3))), gn.Sigmoid(),
+                          gn.Dense(3, 3, W=rng.normal(size=(3, 3))), gn.Sigmoid()])
+
+
+def test_one_dimensional_input_is_one_sample():
+    output = sigmoid_network().forward(np.array([1.0, 1.0]))
+    assert output.shape == (1, 3)
+
+
+@pytest.mark.parametrize("X", [np.float64(1.0), np.ones((2, 2, 2))], ids=["0-d", "3-d"])
+def test_wrong_number_of_dimensions_rejected(X):
+    with pytest.raises(ValueError, match="expected a 2-D array|expected 2"):
+        sigmoid_network().forward(X)
+
+
+def test_feature_count_mismatch_rejected():
+    with pytest.raises(ValueError, match="expects 2"):
+        sigmoid_network().forward(np.ones((4, 3)))
+
+
+def test_nan_input_names_row_and_column():
+    with pytest.raises(ValueError, match="row 1, column 0"):
+        sigmoid_network().forward(np.array([[1.0, 2.0], [np.nan, 0.5]]))
+
+
+def test_string_input_rejected():
+    with pytest.raises(TypeError, match="dtype"):
+        sigmoid_network().forward(np.array([["a", "b"]]))
+
+
+def test_integer_input_converted():
+    network = sigmoid_network()
+    np.testing.assert_allclose(network.forward(np.array([[1, 2]])), network.forward(np.array([[1.0, 2.0]])))
+
+
+def test_parameter_names():
+    network = lesson_network()
+    names = [name for name, _ in network.parameters()]
+    assert names == ["dense1.W", "dense1.b", "dense2.W", "dense2.b"]
+    assert network.layers[0].params["W"].shape == (2, 2)
+    assert [name for name, _ in network.gradients()] == names
+
+
+def test_backward_twice_gives_same_gradients():
+    network = lesson_network()
+    loss = gn.HalfSquaredError()
+    network.loss_and_backward(LESSON_X, LESSON_T, loss)
+    first = {name: grad.copy() for name, grad in network.gradients()}
+    network.loss_and_backward(LESSON_X, LESSON_T, loss)
+    for name, grad in network.gradients():
+        np.testing.assert_array_equal(grad, first[name])
+
+
+def test_float32_network_keeps_dtype():
+    network = lesson_network(dtype="float32")
+    network.step(LESSON_X, LESSON_T)
+    for _, value in network.parameters():
+        assert value.dtype == np.float32
+    assert network.forward(LESSON_X).dtype == np.float32
+
+
+def test_network_must_start_with_dense():
+    with pytest.raises(ValueError, match="must start with a Dense layer"):
+        gn.Sequential([gn.ReLU(), gn.Dense(2, 2)])
+
+
+def test_mismatched_dense_sizes_rejected():
+    with pytest.raises(ValueError, match="takes 3 inputs"):
+        gn.Sequential([gn.Dense(2, 2), gn.ReLU(), gn.Dense(3, 1)])
+
+
+def test_activation_after_activation_rejected():
+    with pytest.raises(ValueError, match="must directly follow a Dense layer"):
+        gn.Sequential([gn.Dense(2, 2), gn.ReLU(), gn.Sigmoid()])
+
+
+def test_copy_is_independent():
+    network = lesson_network()
+    clone = network.copy()
+    clone.step(LESSON_X, LESSON_T)
+    np.testing.assert_array_equal(network.layers[0].params["W"], [[0.3, 0.4], [0.5, 0.6]])
+
+
+def test_set_parameters_rejects_wrong_shape():
+    network = lesson_network()
+    values = network.get_parameters()
+    values["dense1.W"] = np.zeros((3, 2))
+    with pytest.raises(ValueError, match=r"dense1.W has shape \(3, 2\)"):
+        network.set_parameters(values)
+
+
+def test_deep_network_symbols():
+    network = gn.mlp([3, 4, 4, 2], activation="tanh", output="softmax", seed=0, dtype="float64")
+    trace = network.step(np.ones((2, 3)), np.array([0, 1]), "categorical-cross-entropy", trace=True)
+    for symbol in ["z1", "a1", "z2", "a2", "z3", "y", "delta3", "dW3", "dL/da2", "tanh'(z2)", "delta2",
+                   "dL/da1", "delta1", "dW1", "db1"]:
+        assert symbol in trace, symbol
+    assert trace["delta3"].operation == "fused_delta"
+    assert "N = 2" in trace["delta3"].note
+
+
+def test_linear_output_network_trace():
+    network = gn.Sequential([gn.Dense(2, 2), gn.Tanh(), gn.Dense(2, 1)])
+    trace = network.step(np.ones((3, 2)), np.zeros((3, 1)), "mean-squared-error", trace=True)
+    assert trace["y"].formula == "a1 · W2 + b2"
+    assert trace["delta2"].formula == "2 (y - t) / N"
+    np.testing.assert_allclose(trace.value("delta2"), 2 * trace.value("y") / 3)
+
+
+def test_mlp_builder_reproducible():
+    first = gn.mlp([4, 8, 3], seed=3)
+    second = gn.mlp([4, 8, 3], seed=3)
+    for (_, a), (_, b) in zip(first.parameters(), second.parameters()):
+        np.testing.assert_array_equal(a, b)
+    assert first.dtype == np.float32
