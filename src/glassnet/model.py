@@ -65,6 +65,9 @@ class Model:
         Training configuration (``TrainConfig.to_dict()``).
     schema : dict or None
         CSV encoding (``CsvSchema.to_dict()``) when trained from a CSV file.
+    data : dict or None
+        Where the training data came from, e.g. ``{"dataset": "iris"}``, so
+        that ``glassnet evaluate`` can rebuild the same test split.
     """
 
     network: object
@@ -78,6 +81,7 @@ class Model:
     schema: dict = None
     history: object = None
     optimizer: object = None
+    data: dict = None
 
     def transform(self, X):
         """Check raw inputs and apply the stored standardisation."""
@@ -141,7 +145,7 @@ def output_layer(task, n_outputs):
 
 
 def train_model(X_train, y_train, *, task, class_names=None, config=None, validation=None,
-                feature_names=None, callbacks=()):
+                feature_names=None, callbacks=(), resume=None):
     """Standardise, build an MLP and train it; return the :class:`Model`.
 
     Parameters
@@ -152,6 +156,9 @@ def train_model(X_train, y_train, *, task, class_names=None, config=None, valida
     class_names : list, for classification
     config : TrainConfig
     validation : tuple (X_val, y_val), raw, optional
+    resume : glassnet.checkpoint.Checkpoint, optional
+        Continue the run saved in this checkpoint; with the same data and
+        config the result matches an uninterrupted run bitwise.
     """
     if task not in TASKS:
         raise InvalidInputError(f"task={task!r} is not known; use 'classification' or 'regression'")
@@ -172,6 +179,9 @@ def train_model(X_train, y_train, *, task, class_names=None, config=None, valida
     if config.optimizer == "sgd":
         options["momentum"] = config.momentum
     optimizer = get_optimizer(config.optimizer, **options)
+    resume_point = None
+    if resume is not None:
+        resume_point = resume.restore(network, optimizer)
     model = Model(network=network, task=task, loss=loss_name, class_names=class_names, mean=mean, scale=scale,
                   feature_names=list(feature_names or []), config=config.to_dict(), optimizer=optimizer)
 
@@ -181,5 +191,6 @@ def train_model(X_train, y_train, *, task, class_names=None, config=None, valida
         validation_data = (model.transform(validation[0]), validation[1])
     model.history = fit(network, model.transform(X_train), y_train, loss=get_loss(loss_name), optimizer=optimizer,
                         epochs=config.epochs, batch_size=config.batch_size, seed=config.seed,
-                        validation_data=validation_data, metrics=metrics, callbacks=callbacks)
+                        validation_data=validation_data, metrics=metrics, callbacks=callbacks,
+                        resume=resume_point)
     return model

@@ -66,7 +66,12 @@ class History:
 
 
 class Callback:
-    """Hooks called by :func:`fit`. Set ``state.stop_reason`` to stop after the epoch."""
+    """Hooks called by :func:`fit`.
+
+    Set ``state.stop_reason`` to stop after the epoch; in ``on_batch_end``, also
+    set ``state.stop_now = True`` to stop after the batch, leaving the epoch
+    unfinished and unrecorded (used to save a checkpoint on Ctrl-C).
+    """
 
     def on_train_begin(self, state):
         pass
@@ -104,6 +109,42 @@ class TrainingState:
     stop_reason: str = ""
     started: float = 0.0
     rng: object = None
+    stop_now: bool = False
+    # Position inside the current epoch, for checkpoints taken between batches:
+    # the shuffling generator's state before this epoch's permutation, the
+    # number of samples done, and the running sum of their losses.
+    epoch_rng_state: dict = None
+    position: int = 0
+    total_loss: float = 0.0
+
+
+@dataclass
+class ResumePoint:
+    """Where :func:`fit` continues an interrupted run (see ``glassnet.checkpoint``).
+
+    Attributes
+    ----------
+    epoch : int
+        Epoch to run first (1-based); it continues at ``position``.
+    position : int
+        Samples of that epoch already trained on (0 starts the epoch afresh).
+    step : int
+        Optimizer steps taken so far.
+    rng_state : dict
+        ``bit_generator.state`` of the shuffling generator before the
+        permutation of ``epoch``, so the same sample order is drawn again.
+    total_loss : float
+        Sum of batch loss times batch size over the first ``position`` samples.
+    records : list of dict
+        History records of the finished epochs.
+    """
+
+    epoch: int
+    position: int
+    step: int
+    rng_state: dict
+    total_loss: float = 0.0
+    records: list = field(default_factory=list)
 
 
 def evaluate_loss(network, X, t, loss, batch_size=4096):
@@ -129,7 +170,8 @@ def evaluate_loss(network, X, t, loss, batch_size=4096):
 
 
 def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, batch_size=32, shuffle=True,
-        seed=0, validation_data=None, metrics=None, callbacks=(), max_steps=None, max_seconds=None):
+        seed=0, validation_data=None, metrics=None, callbacks=(), max_steps=None, max_seconds=None,
+        resume=None):
     """Train ``network`` in place with mini-batch gradient descent.
 
     Parameters
@@ -155,6 +197,10 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
     callbacks : sequence of Callback
     max_steps, max_seconds : optional budgets; training stops after the
         batch that reaches either.
+    resume : ResumePoint, optional
+        Continue an interrupted run. The network's parameters, the optimizer
+        state and any Dropout generators must already be restored; the run
+        then matches an uninterrupted one bitwise.
 
     Returns
     -------
@@ -189,6 +235,12 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
     state = TrainingState(network=network, optimizer=optimizer, loss=loss, history=history, epochs=epochs,
                           batch_size=batch_size, n_train=X.shape[0], n_val=0 if X_val is None else X_val.shape[0],
                           seed=seed, started=time.perf_counter(), rng=rng)
+    first_epoch = 1
+    if resume is not None:
+        first_epoch = resume.epoch
+        state.step = resume.step
+        history.records = [dict(record) for record in resume.records]
+        rng.bit_generator.state = resume.rng_state
     slots = network.slots()
     n = X.shape[0]
     X_epoch = np.empty_like(X)
@@ -197,8 +249,10 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
     for callback in callbacks:
         callback.on_train_begin(state)
 
-    for epoch in range(1, epochs + 1):
+    for epoch in range(first_epoch, epochs + 1):
         state.epoch = epoch
+        state.epoch_rng_state = rng.bit_generator.state
+        state.position = 0
         epoch_started = time.perf_counter()
         for callback in callbacks:
             callback.on_epoch_begin(state)
@@ -212,7 +266,10 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
         snapshot = network.get_parameters()
         total_loss = 0.0
         seen = 0
-        for start in range(0, n, batch_size):
+        if resume is not None and epoch == resume.epoch:
+            total_loss = resume.total_loss
+            seen = resume.position
+        for start in range(seen, n, batch_size):
             xb = X_source[start:start + batch_size]
             tb = t_source[start:start + batch_size]
             value = network.loss_and_backward(xb, tb, loss)
@@ -223,14 +280,20 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
             state.batch_loss = value
             total_loss += value * xb.shape[0]
             seen += xb.shape[0]
+            state.position = seen
+            state.total_loss = total_loss
             for callback in callbacks:
                 callback.on_batch_end(state)
+            if state.stop_now:
+                break
             if max_steps is not None and state.step >= max_steps:
                 state.stop_reason = f"reached the step budget (max_steps={max_steps})"
                 break
             if max_seconds is not None and time.perf_counter() - state.started >= max_seconds:
                 state.stop_reason = f"reached the time budget (max_seconds={max_seconds:g})"
                 break
+        if state.stop_now:
+            break
 
         record = {
             "epoch": epoch,
