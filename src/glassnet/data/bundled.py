@@ -69,9 +69,9 @@ def _resolve_name(name):
             f"name={name!r} has type {type(name).__name__}; expected a dataset name "
             f"such as 'iris'. Valid names: {', '.join(DATASETS)}"
         )
-    wanted = _name_key(name)
+    requested = _name_key(name)
     for key in DATASETS:
-        if _name_key(key) == wanted:
+        if _name_key(key) == requested:
             return key
     raise InvalidInputError(
         f"name={name!r} is not a known dataset; use one of: {', '.join(DATASETS)}"
@@ -185,7 +185,7 @@ def _load_spirals(seed):
     n_per_arm = N_PER_SPIRAL_ARM
 
     # Arm k starts at angle 2*pi*k/n_arms and winds 4 radians from radius
-    # 0.05 to 1; the angle gets Gaussian noise of standard deviation 0.2.
+    # 0.05 to 1. The angle gets Gaussian noise of standard deviation 0.2.
     radius = np.linspace(0.05, 1.0, n_per_arm)
     points = []
     labels = []

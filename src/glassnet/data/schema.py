@@ -89,6 +89,7 @@ class CsvSchema:
                 f"CsvSchema.from_dict got {type(data).__name__}; expected the dict "
                 "returned by CsvSchema.to_dict()"
             )
+
         if data.get("format") != SCHEMA_FORMAT:
             raise InvalidInputError(
                 f"schema dict has format={data.get('format')!r}; expected "
@@ -99,12 +100,14 @@ class CsvSchema:
                 f"schema dict has version={data.get('version')!r}; this glassnet reads "
                 f"version {SCHEMA_VERSION}. Load the CSV file again to make a new schema"
             )
+
         required = ("feature_columns", "column_kinds", "categories", "target", "task", "class_names")
         missing = [key for key in required if key not in data]
         if missing:
             raise InvalidInputError(
                 f"schema dict is missing the keys {missing}; expected all of {list(required)}"
             )
+
         if not isinstance(data["feature_columns"], list):
             raise InvalidTypeError(
                 f"schema 'feature_columns' has type {type(data['feature_columns']).__name__}; "
@@ -122,6 +125,7 @@ class CsvSchema:
                 f"schema 'class_names' has type {type(class_names).__name__}; "
                 "expected a list or None"
             )
+
         return cls(
             feature_columns=list(data["feature_columns"]),
             column_kinds=dict(data["column_kinds"]),

@@ -1,0 +1,178 @@
+"""Feature standardization fitted on training data."""
+
+import numbers
+
+import numpy as np
+
+from ..errors import InvalidInputError, InvalidTypeError, NotFittedError
+
+
+class Standardizer:
+    """Scale each feature to mean 0 and standard deviation 1.
+
+    ``transform(X) = (X - mean_) / scale_``, where ``mean_`` and ``scale_``
+    are the per-column mean and population standard deviation (ddof=0) of
+    the data passed to :meth:`fit`. A constant column gets ``scale_ = 1``,
+    so it maps to 0 instead of dividing by zero. Fit on the training split
+    only, so that no statistic of the validation or test data leaks into
+    training.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,) or None
+        Column means, None before fitting.
+    scale_ : ndarray of shape (n_features,) or None
+        Column standard deviations with constant columns set to 1, None
+        before fitting.
+    """
+
+    def __init__(self):
+        self.mean_ = None
+        self.scale_ = None
+
+    @property
+    def n_features_in_(self):
+        """Number of features seen by :meth:`fit`, None before fitting."""
+        return None if self.mean_ is None else self.mean_.shape[0]
+
+    def fit(self, X):
+        """Compute the column means and standard deviations of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Finite training features, at least one row.
+
+        Returns
+        -------
+        Standardizer
+            This standardizer, fitted.
+        """
+        X = _check_features(X, "X")
+        if X.shape[0] == 0:
+            raise InvalidInputError(
+                f"X has shape {X.shape}: no samples to fit on; give at least one row"
+            )
+        mean = X.mean(axis=0)
+        scale = X.std(axis=0)
+
+        # Rounding leaves a tiny nonzero std in some constant columns
+        # (e.g. a column of 0.1), so a std of at most 10 * eps * |mean|
+        # counts as 0.
+        constant = scale <= 10 * np.finfo(np.float64).eps * np.abs(mean)
+        scale[constant] = 1.0
+
+        self.mean_ = mean
+        self.scale_ = scale
+        return self
+
+    def transform(self, X):
+        """Return ``(X - mean_) / scale_`` as a new float64 array of the shape of X.
+
+        A 1-D X is read as one sample and returned with shape (1, n_features).
+        """
+        self._check_fitted("transform")
+        X = self._check_width(_check_features(X, "X"))
+        return (X - self.mean_) / self.scale_
+
+    def fit_transform(self, X):
+        """Fit on X, then return X transformed."""
+        return self.fit(X).transform(X)
+
+    def inverse_transform(self, X):
+        """Return ``X * scale_ + mean_``, undoing :meth:`transform`."""
+        self._check_fitted("inverse_transform")
+        X = self._check_width(_check_features(X, "X"))
+        return X * self.scale_ + self.mean_
+
+    def to_dict(self):
+        """Return ``{"mean": [...], "scale": [...]}`` with plain floats, ready for JSON."""
+        self._check_fitted("to_dict")
+        return {"mean": self.mean_.tolist(), "scale": self.scale_.tolist()}
+
+    @classmethod
+    def from_dict(cls, data):
+        """Rebuild a fitted Standardizer from the output of :meth:`to_dict`."""
+        if not isinstance(data, dict):
+            raise InvalidTypeError(
+                f"Standardizer.from_dict got {type(data).__name__}; expected the dict "
+                "returned by Standardizer.to_dict()"
+            )
+        missing = [key for key in ("mean", "scale") if key not in data]
+        if missing:
+            raise InvalidInputError(
+                f"Standardizer dict is missing the keys {missing}; expected 'mean' and 'scale'"
+            )
+        mean = _vector_from_list(data["mean"], "mean")
+        scale = _vector_from_list(data["scale"], "scale")
+        if mean.shape != scale.shape:
+            raise InvalidInputError(
+                f"Standardizer dict has {mean.shape[0]} means and {scale.shape[0]} scales; "
+                "expected one of each per feature"
+            )
+        if (scale <= 0).any():
+            index = int(np.flatnonzero(scale <= 0)[0])
+            raise InvalidInputError(
+                f"Standardizer dict has scale[{index}] = {scale[index]}; every scale "
+                "must be positive"
+            )
+        standardizer = cls()
+        standardizer.mean_ = mean
+        standardizer.scale_ = scale
+        return standardizer
+
+    def _check_fitted(self, method):
+        if self.mean_ is None:
+            raise NotFittedError(
+                f"Standardizer.{method} was called before fit; call fit(X_train) first"
+            )
+
+    def _check_width(self, X):
+        if X.shape[1] != self.mean_.shape[0]:
+            raise InvalidInputError(
+                f"X has {X.shape[1]} features but the Standardizer was fitted on "
+                f"{self.mean_.shape[0]}; pass data with the training columns"
+            )
+        return X
+
+
+def _check_features(X, argument):
+    """Return X as a 2-D finite float64 array (1-D is one sample), or raise."""
+    array = np.asarray(X)
+    if array.dtype.kind not in "biuf":
+        raise InvalidTypeError(
+            f"{argument} has dtype {array.dtype}; expected numbers. "
+            "Encode text columns as numbers first"
+        )
+    if array.ndim == 1:
+        array = array.reshape(1, -1)
+    if array.ndim != 2:
+        raise InvalidInputError(
+            f"{argument} has shape {array.shape}; expected a 2-D array (n_samples, n_features)"
+        )
+    array = array.astype(np.float64)
+    finite = np.isfinite(array)
+    if not finite.all():
+        row, column = (int(i) for i in np.argwhere(~finite)[0])
+        raise InvalidInputError(
+            f"{argument} has the non-finite value {array[row, column]} at row {row}, "
+            f"column {column}; fill in or remove missing values before scaling"
+        )
+    return array
+
+
+def _vector_from_list(values, key):
+    if not isinstance(values, list) or not all(
+        isinstance(value, numbers.Real) and not isinstance(value, bool) for value in values
+    ):
+        raise InvalidInputError(
+            f"Standardizer dict {key!r} = {values!r} is invalid; expected a list of numbers"
+        )
+    vector = np.array(values, dtype=np.float64)
+    if vector.size == 0:
+        raise InvalidInputError(f"Standardizer dict {key!r} is empty; expected one value per feature")
+    if not np.isfinite(vector).all():
+        raise InvalidInputError(
+            f"Standardizer dict {key!r} = {values!r} contains NaN or inf; expected finite numbers"
+        )
+    return vector
