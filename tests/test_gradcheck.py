@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import glassnet as gn
@@ -37,7 +37,7 @@ def test_lesson_gradients_pass():
     assert report.max_relative_error < 1e-7
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), hidden=st.sampled_from(HIDDEN), output_loss=st.sampled_from(OUTPUTS),
        depth=st.integers(1, 3), batch=st.integers(1, 6))
 def test_random_networks_pass_gradcheck(seed, hidden, output_loss, depth, batch):
@@ -45,13 +45,13 @@ def test_random_networks_pass_gradcheck(seed, hidden, output_loss, depth, batch)
     output, loss = output_loss
     sizes = [int(rng.integers(1, 5)) for _ in range(depth + 1)] + [int(rng.integers(2, 4))]
     network, X, t = random_problem(rng, sizes, hidden, output, loss, batch)
+    # Central differences are wrong across a ReLU kink (z = 0, where glassnet's
+    # derivative is 0 by convention), so skip batches with a pre-activation near it.
+    network.forward(X)
+    kinks = [layer.z for layer in network.layers if layer.kind in ("relu", "leaky_relu")]
+    assume(all(np.abs(z).min() > 1e-2 for z in kinks))
     report = gn.gradcheck(network, X, t, loss)
-    # ReLU kinks can sit within eps of a pre-activation; those rows are checked loosely.
-    kink_free = hidden not in ("relu", "leaky_relu")
-    if kink_free:
-        assert report.passed, str(report)
-    else:
-        assert report.max_relative_error < 1e-4, str(report)
+    assert report.passed, str(report)
 
 
 def test_gradcheck_detects_a_wrong_gradient(monkeypatch):
