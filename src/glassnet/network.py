@@ -268,11 +268,14 @@ class Sequential:
         last = self.layers[-1]
         return loss.fuses_with is not None and last.kind == loss.fuses_with
 
-    def loss_and_backward(self, X, t, loss, trace=None):
+    def loss_and_backward(self, X, t, loss, trace=None, l2=0.0):
         """Run forward, the loss and backward on one batch; return the loss value.
 
         ``X`` must come from :meth:`prepare_input` and ``t`` from
         ``loss.prepare_targets``. Leaves every gradient in ``layer.grads``.
+        ``l2`` (λ >= 0, checked by the caller) adds the penalty
+        R = ½ λ Σ_k ||W_k||² over the Dense weights (not the biases) to the
+        returned loss and λ W_k to each dW_k.
         """
         y = self.forward_prepared(X, trace)
         fused = self.is_fused(loss)
@@ -280,8 +283,16 @@ class Sequential:
             value = loss.value_from_logits(self.layers[-1].z, t)
         else:
             value = loss.value(y, t)
+        penalty = 0.0
+        if l2:
+            penalty = 0.5 * l2 * sum(float(np.vdot(layer.params["W"], layer.params["W"]))
+                                     for layer in self.dense_layers)
         if trace is not None:
-            _record_loss(self, loss, y, t, value, trace, fused)
+            if l2:
+                _record_loss(self, loss, y, t, value, trace, fused, symbol="L_data")
+                _record_penalty(self, l2, value, penalty, trace)
+            else:
+                _record_loss(self, loss, y, t, value, trace, fused)
 
         if fused:
             # The output activation's derivative cancels against the loss's:
@@ -304,9 +315,24 @@ class Sequential:
                              layer=last.number, inputs=("y", "t"), operation="loss_gradient",
                              note=f"N = {divisor}")
             self.backward(grad, trace)
-        return value
 
-    def step(self, X, t, loss="half-squared-error", optimizer=None, trace=False):
+        # L2 penalty gradient: dL/dW_k = dW_k (from the data loss) + λ W_k.
+        if l2:
+            for layer in self.dense_layers:
+                k = layer.number
+                weights = layer.params["W"]
+                grad_weights = layer.grads["W"]
+                if trace is not None:
+                    trace.record(f"dR/dW{k}", f"L2 penalty gradient of W{k}", f"λ · W{k}", l2 * weights,
+                                 "backward", layer=k, inputs=(f"W{k}",), operation="l2_gradient",
+                                 note=f"λ = {l2:g}")
+                grad_weights += l2 * weights
+                if trace is not None:
+                    trace.record(f"dL/dW{k}", f"total gradient of W{k}", f"dW{k} + dR/dW{k}", grad_weights,
+                                 "backward", layer=k, inputs=(f"dW{k}", f"dR/dW{k}"), operation="add")
+        return value + penalty
+
+    def step(self, X, t, loss="half-squared-error", optimizer=None, trace=False, l2=0.0):
         """Run one training step: forward, loss, backward, update.
 
         Parameters
@@ -319,6 +345,9 @@ class Sequential:
             Defaults to plain SGD with learning rate 0.1.
         trace : bool
             When true, return a :class:`Trace` of every quantity instead of the loss.
+        l2 : float
+            L2 penalty strength λ >= 0: adds ½ λ Σ ||W_k||² to the loss and
+            λ W_k to each dW_k, recorded as ``L_data``, ``R``, ``dR/dW1``...
 
         Returns
         -------
@@ -326,6 +355,7 @@ class Sequential:
             The loss before the update, or the full trace.
         """
         loss = get_loss(loss)
+        l2 = check_l2(l2)
         if optimizer is None:
             optimizer = get_optimizer("sgd", learning_rate=0.1)
         X = self.prepare_input(X)
@@ -340,7 +370,7 @@ class Sequential:
                 record.record(symbol, record.parameter_names[symbol], "given", param, "parameters",
                               layer=int(symbol[1:]))
 
-        value = self.loss_and_backward(X, t, loss, record)
+        value = self.loss_and_backward(X, t, loss, record, l2)
 
         optimizer.step(self.slots(), record)
         if record is None:
@@ -385,14 +415,32 @@ def _record_forward(network, layer, output, trace):
                      layer=k, inputs=(symbols["input"],), operation=f"activation:{layer.kind}")
 
 
-def _record_loss(network, loss, y, t, value, trace, fused):
+def check_l2(l2):
+    """Return the L2 penalty strength as a float >= 0, or raise."""
+    if isinstance(l2, bool) or not isinstance(l2, (int, float, np.integer, np.floating)):
+        raise InvalidTypeError(f"l2={l2!r} ({type(l2).__name__}) must be a number >= 0, e.g. 1e-4")
+    if not np.isfinite(l2) or l2 < 0:
+        raise InvalidInputError(f"l2={l2} must be a finite number >= 0 (0 turns the penalty off), e.g. 1e-4")
+    return float(l2)
+
+
+def _record_penalty(network, l2, data_loss, penalty, trace):
+    weights = [f"W{layer.number}" for layer in network.dense_layers]
+    squares = " + ".join(f"||{symbol}||²" for symbol in weights)
+    trace.record("R", "L2 penalty", f"½ λ ({squares})", np.float64(penalty), "loss", inputs=tuple(weights),
+                 operation="l2_penalty", note=f"λ = {l2:g}; biases are not penalised")
+    trace.record("L", "loss including the L2 penalty", "L_data + R", np.float64(data_loss + penalty), "loss",
+                 inputs=("L_data", "R"), operation="add")
+
+
+def _record_loss(network, loss, y, t, value, trace, fused, symbol="L"):
     divisor = loss.divisor(y)
     trace.record("t", "target", "given", t, "loss", operation="given")
     note = f"N = {divisor}"
     if fused:
         note += f"; computed from z{network.layers[-1].number} so that log(0) never occurs"
     formula = loss.describe(divisor)[0]
-    trace.record("L", f"loss: {loss.name}, {loss.reduction} over the batch", formula, np.float64(value), "loss",
+    trace.record(symbol, f"loss: {loss.name}, {loss.reduction} over the batch", formula, np.float64(value), "loss",
                  inputs=("y", "t"), operation=f"loss:{loss.name}", note=note)
 
 

@@ -41,7 +41,17 @@ class Optimizer:
         Step size, > 0. A schedule may change it between epochs.
     clip_norm : float, optional
         When set, all gradients are scaled by ``clip_norm / ||g||`` whenever
-        their global L2 norm ``||g||`` exceeds it.
+        their global L2 norm ``||g||`` (over every parameter together)
+        exceeds it. Unlike PyTorch's ``clip_grad_norm_``, no 1e-6 is added
+        to the norm.
+
+    Attributes
+    ----------
+    state : dict
+        ``{parameter name: {"velocity" | "m" | "v": array}}``, created at the
+        first step of each parameter.
+    iterations : int
+        Number of steps taken (``t`` in Adam's bias correction).
     """
 
     name = "optimizer"
@@ -64,7 +74,12 @@ class Optimizer:
         return f"{type(self).__name__}({shown})"
 
     def step(self, slots, trace=None):
-        """Update every parameter in ``slots`` in place."""
+        """Update every parameter in ``slots`` in place.
+
+        ``slots`` is ``[(name, symbol, param, grad), ...]`` as returned by
+        :meth:`glassnet.Sequential.slots`. The gradients are read, and only
+        scaled in place by gradient clipping.
+        """
         self.iterations += 1
         if self.clip_norm is not None:
             self._clip(slots, trace)
@@ -82,7 +97,8 @@ class Optimizer:
             trace.record("||g||", "global gradient norm before clipping", "sqrt(Σ g²) over every gradient",
                          total, "update", operation="norm")
             trace.record("clip_scale", "gradient clipping factor", f"min(1, {self.clip_norm:g} / ||g||)",
-                         scale, "update", operation="scale")
+                         scale, "update", inputs=("||g||",), operation="scale",
+                         note="every gradient is multiplied by this factor before the update")
 
     def _update(self, name, symbol, param, grad, trace):
         raise NotImplementedError
@@ -93,45 +109,85 @@ class Optimizer:
             slot[key] = np.zeros_like(like)
         return slot[key]
 
-    def _apply(self, param, direction, learning_rate, symbol, trace, direction_symbol, formula_inputs):
-        """Do ``param -= learning_rate * direction`` in place and record it."""
-        # One reusable work array per shape and dtype keeps the hot loop free of allocations.
-        key = (param.shape, param.dtype.str)
+    def _work(self, like, index=0):
+        """Return reusable work array number ``index`` of ``like``'s shape and dtype.
+
+        Reusing work arrays keeps the training loop free of allocations.
+        """
+        key = (like.shape, like.dtype.str, index)
         scratch = self._scratch.get(key)
         if scratch is None:
-            scratch = self._scratch[key] = np.empty_like(param)
+            scratch = self._scratch[key] = np.empty_like(like)
+        return scratch
+
+    def _with_weight_decay(self, param, grad, weight_decay, symbol, trace):
+        """Return ``(g + weight_decay · p, its symbol)`` without changing ``grad``."""
+        g_symbol = _gradient_symbol(symbol, trace)
+        if not weight_decay:
+            return grad, g_symbol
+        decayed = self._work(param, 1)
+        np.multiply(param, weight_decay, out=decayed)
+        decayed += grad
+        if trace is not None:
+            trace.record(f"g_{symbol}", f"gradient of {symbol} with weight decay", f"{g_symbol} + wd · {symbol}",
+                         decayed, "update", layer=_layer_of(symbol), inputs=(g_symbol, symbol),
+                         operation="weight_decay", note=f"wd = {weight_decay:g}")
+            g_symbol = f"g_{symbol}"
+        return decayed, g_symbol
+
+    def _apply(self, param, direction, learning_rate, symbol, trace, direction_symbol, formula_inputs):
+        """Do ``param -= learning_rate * direction`` in place and record it."""
+        scratch = self._work(param, 0)
         np.multiply(direction, learning_rate, out=scratch)
         param -= scratch
         if trace is not None:
-            layer = int(symbol[1:]) if symbol[1:].isdigit() else 0
             described = trace.parameter_names.get(symbol, symbol)
             trace.record(f"{symbol}_new", f"updated {described}", f"{symbol} - lr · {direction_symbol}",
-                         param, "update", layer=layer, inputs=(symbol, *formula_inputs),
+                         param, "update", layer=_layer_of(symbol), inputs=(symbol, *formula_inputs),
                          operation="sgd_update", note=f"lr = {learning_rate:g}")
 
     def state_dict(self):
-        """Return the state as ``{name: {key: array}}`` plus the step count."""
-        state = {name: dict(values) for name, values in self.state.items()}
+        """Return copies of the state as ``{name: {key: array}}``, the step count and the configuration."""
+        state = {name: {key: np.array(value, copy=True) for key, value in values.items()}
+                 for name, values in self.state.items()}
         return {"iterations": self.iterations, "state": state, "config": self.config()}
 
     def load_state_dict(self, saved):
+        """Restore the step count and state saved by :meth:`state_dict` (copies the arrays)."""
         self.iterations = int(saved["iterations"])
         self.state = {name: {k: np.array(v) for k, v in values.items()} for name, values in saved["state"].items()}
+
+
+def _layer_of(symbol):
+    return int(symbol[1:]) if symbol[1:].isdigit() else 0
+
+
+def _gradient_symbol(symbol, trace):
+    """Return the trace symbol of the gradient the update uses.
+
+    With an L2 penalty the network records the total gradient as ``dL/dW1``
+    after the data gradient ``dW1``; without one the gradient is ``dW1``.
+    """
+    total = f"dL/d{symbol}"
+    if trace is not None and total in trace:
+        return total
+    return f"d{symbol}"
 
 
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with (Nesterov) momentum.
 
     Plain (momentum = 0):
-        p ← p - lr · (g + weight_decay · p)
-    Heavy-ball momentum (Polyak, 1964), in PyTorch's form, velocity starting at 0
-    so that the first step equals plain SGD:
+        p ← p - lr · g
+    Heavy-ball momentum (Polyak, 1964) in PyTorch's form, with the velocity
+    starting at 0 so that the first step equals plain SGD:
         v ← μ · v + g
         p ← p - lr · v
-    Nesterov momentum (Sutskever et al., 2013, in PyTorch's form):
+    Nesterov momentum (Sutskever et al., 2013) in PyTorch's form:
         v ← μ · v + g
         p ← p - lr · (g + μ · v)
-    ``weight_decay`` adds the L2 gradient ``weight_decay · p`` to g first.
+    ``weight_decay`` replaces g by ``g + weight_decay · p`` first (coupled,
+    every parameter including biases, as PyTorch's SGD).
     """
 
     name = "sgd"
@@ -149,36 +205,40 @@ class SGD(Optimizer):
                 "weight_decay": self.weight_decay}
 
     def _update(self, name, symbol, param, grad, trace):
-        g_symbol = f"d{symbol}"
-        if self.weight_decay:
-            grad = grad + self.weight_decay * param
-            g_symbol = f"(d{symbol} + wd · {symbol})"
+        grad, g_symbol = self._with_weight_decay(param, grad, self.weight_decay, symbol, trace)
         if self.momentum == 0.0:
-            self._apply(param, grad, self.learning_rate, symbol, trace, g_symbol, (f"d{symbol}",))
+            self._apply(param, grad, self.learning_rate, symbol, trace, g_symbol, (g_symbol,))
             return
+
         velocity = self._buffer(name, "velocity", param)
         velocity *= self.momentum
         velocity += grad
         if trace is not None:
             trace.record(f"v_{symbol}", f"velocity of {symbol}", f"μ · v_{symbol} + {g_symbol}", velocity,
-                         "update", inputs=(f"d{symbol}",), operation="momentum", note=f"μ = {self.momentum:g}")
-        if self.nesterov:
-            direction = grad + self.momentum * velocity
-            self._apply(param, direction, self.learning_rate, symbol, trace,
-                        f"({g_symbol} + μ · v_{symbol})", (f"d{symbol}", f"v_{symbol}"))
-        else:
+                         "update", layer=_layer_of(symbol), inputs=(g_symbol,), operation="momentum",
+                         note=f"μ = {self.momentum:g}; v starts at 0, so step 1 equals plain SGD")
+        if not self.nesterov:
             self._apply(param, velocity, self.learning_rate, symbol, trace, f"v_{symbol}", (f"v_{symbol}",))
+            return
+        direction = self._work(param, 2)
+        np.multiply(velocity, self.momentum, out=direction)
+        direction += grad
+        if trace is not None:
+            trace.record(f"n_{symbol}", f"Nesterov direction of {symbol}", f"{g_symbol} + μ · v_{symbol}",
+                         direction, "update", layer=_layer_of(symbol), inputs=(g_symbol, f"v_{symbol}"),
+                         operation="nesterov", note=f"μ = {self.momentum:g}")
+        self._apply(param, direction, self.learning_rate, symbol, trace, f"n_{symbol}", (f"n_{symbol}",))
 
 
 class Adam(Optimizer):
-    """Adam (Kingma and Ba, 2015), with bias correction:
+    """Adam (Kingma and Ba, 2015), with bias correction, at step t = 1, 2, ...:
         m ← β1 · m + (1 - β1) · g
         v ← β2 · v + (1 - β2) · g²
         m̂ = m / (1 - β1^t)
         v̂ = v / (1 - β2^t)
         p ← p - lr · m̂ / (sqrt(v̂) + eps)
-    ``weight_decay`` adds ``weight_decay · p`` to g (L2, coupled); AdamW
-    decouples it.
+    ``weight_decay`` replaces g by ``g + weight_decay · p`` (coupled L2, as
+    PyTorch's Adam); :class:`AdamW` decouples it.
     """
 
     name = "adam"
@@ -194,41 +254,57 @@ class Adam(Optimizer):
         return {**super().hyperparameters(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
                 "weight_decay": self.weight_decay}
 
-    def _decay(self, param, grad, learning_rate):
-        if self.weight_decay:
-            return grad + self.weight_decay * param
-        return grad
+    def _decayed_gradient(self, param, grad, symbol, trace):
+        return self._with_weight_decay(param, grad, self.weight_decay, symbol, trace)
 
     def _update(self, name, symbol, param, grad, trace):
-        grad = self._decay(param, grad, self.learning_rate)
+        grad, g = self._decayed_gradient(param, grad, symbol, trace)
+        layer = _layer_of(symbol)
+        t = self.iterations
+
+        # Moments: m and v are updated in place, the work array holds the new term.
         m = self._buffer(name, "m", param)
         v = self._buffer(name, "v", param)
+        term = self._work(param, 2)
         m *= self.beta1
-        m += (1.0 - self.beta1) * grad
+        np.multiply(grad, 1.0 - self.beta1, out=term)
+        m += term
         v *= self.beta2
-        v += (1.0 - self.beta2) * (grad * grad)
-        t = self.iterations
-        m_hat = m / (1.0 - self.beta1 ** t)
-        v_hat = v / (1.0 - self.beta2 ** t)
-        direction = m_hat / (np.sqrt(v_hat) + self.eps)
+        np.multiply(grad, grad, out=term)
+        term *= 1.0 - self.beta2
+        v += term
+
+        # Bias correction.
+        m_hat = self._work(param, 3)
+        v_hat = self._work(param, 4)
+        np.divide(m, 1.0 - self.beta1 ** t, out=m_hat)
+        np.divide(v, 1.0 - self.beta2 ** t, out=v_hat)
         if trace is not None:
-            g = f"d{symbol}"
-            trace.record(f"m_{symbol}", f"first moment of {symbol}", f"β1 · m + (1 - β1) · {g}", m, "update",
-                         inputs=(g,), operation="moment")
-            trace.record(f"v_{symbol}", f"second moment of {symbol}", f"β2 · v + (1 - β2) · {g}²", v, "update",
-                         inputs=(g,), operation="moment")
-            trace.record(f"m_hat_{symbol}", f"bias-corrected first moment of {symbol}", f"m / (1 - β1^{t})",
-                         m_hat, "update", inputs=(f"m_{symbol}",), operation="bias_correction")
-            trace.record(f"v_hat_{symbol}", f"bias-corrected second moment of {symbol}", f"v / (1 - β2^{t})",
-                         v_hat, "update", inputs=(f"v_{symbol}",), operation="bias_correction")
-        self._apply(param, direction, self.learning_rate, symbol, trace,
+            trace.record(f"m_{symbol}", f"first moment of {symbol}", f"β1 · m_{symbol} + (1 - β1) · {g}", m,
+                         "update", layer=layer, inputs=(g,), operation="moment", note=f"β1 = {self.beta1:g}")
+            trace.record(f"v_{symbol}", f"second moment of {symbol}", f"β2 · v_{symbol} + (1 - β2) · {g}²", v,
+                         "update", layer=layer, inputs=(g,), operation="moment", note=f"β2 = {self.beta2:g}")
+            trace.record(f"m_hat_{symbol}", f"bias-corrected first moment of {symbol}",
+                         f"m_{symbol} / (1 - β1^{t})", m_hat, "update", layer=layer, inputs=(f"m_{symbol}",),
+                         operation="bias_correction", note=f"t = {t}")
+            trace.record(f"v_hat_{symbol}", f"bias-corrected second moment of {symbol}",
+                         f"v_{symbol} / (1 - β2^{t})", v_hat, "update", layer=layer, inputs=(f"v_{symbol}",),
+                         operation="bias_correction", note=f"t = {t}")
+
+        # Direction m̂ / (sqrt(v̂) + eps), computed in the v_hat work array.
+        np.sqrt(v_hat, out=v_hat)
+        v_hat += self.eps
+        np.divide(m_hat, v_hat, out=v_hat)
+        self._apply(param, v_hat, self.learning_rate, symbol, trace,
                     f"m_hat_{symbol} / (sqrt(v_hat_{symbol}) + eps)", (f"m_hat_{symbol}", f"v_hat_{symbol}"))
 
 
 class AdamW(Adam):
-    """AdamW (Loshchilov and Hutter, 2019): Adam with decoupled weight decay,
+    """AdamW (Loshchilov and Hutter, 2019): Adam with decoupled weight decay.
+
+    Before the Adam update, and outside the moments:
         p ← p - lr · weight_decay · p
-    applied before the Adam update, instead of adding the decay to g.
+    as PyTorch's AdamW. The default ``weight_decay`` is 0.01, as there.
     """
 
     name = "adamw"
@@ -236,16 +312,23 @@ class AdamW(Adam):
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01, clip_norm=None):
         super().__init__(learning_rate, beta1, beta2, eps, weight_decay, clip_norm)
 
-    def _decay(self, param, grad, learning_rate):
+    def _decayed_gradient(self, param, grad, symbol, trace):
+        g_symbol = _gradient_symbol(symbol, trace)
         if self.weight_decay:
-            param *= 1.0 - learning_rate * self.weight_decay
-        return grad
+            param *= 1.0 - self.learning_rate * self.weight_decay
+            if trace is not None:
+                trace.record(f"{symbol}_decayed", f"{symbol} after decoupled weight decay",
+                             f"{symbol} · (1 - lr · wd)", param, "update", layer=_layer_of(symbol),
+                             inputs=(symbol,), operation="decoupled_weight_decay",
+                             note=f"lr = {self.learning_rate:g}, wd = {self.weight_decay:g}")
+        return grad, g_symbol
 
 
 class RMSprop(Optimizer):
-    """RMSprop (Tieleman and Hinton, 2012), as in PyTorch without momentum:
+    """RMSprop (Tieleman and Hinton, 2012), as PyTorch's RMSprop without momentum or centring:
         v ← α · v + (1 - α) · g²
         p ← p - lr · g / (sqrt(v) + eps)
+    ``weight_decay`` replaces g by ``g + weight_decay · p`` first.
     """
 
     name = "rmsprop"
@@ -260,17 +343,24 @@ class RMSprop(Optimizer):
         return {**super().hyperparameters(), "alpha": self.alpha, "eps": self.eps, "weight_decay": self.weight_decay}
 
     def _update(self, name, symbol, param, grad, trace):
-        if self.weight_decay:
-            grad = grad + self.weight_decay * param
+        grad, g = self._with_weight_decay(param, grad, self.weight_decay, symbol, trace)
         v = self._buffer(name, "v", param)
+        term = self._work(param, 2)
         v *= self.alpha
-        v += (1.0 - self.alpha) * (grad * grad)
-        direction = grad / (np.sqrt(v) + self.eps)
+        np.multiply(grad, grad, out=term)
+        term *= 1.0 - self.alpha
+        v += term
         if trace is not None:
-            trace.record(f"v_{symbol}", f"mean square of d{symbol}", f"α · v + (1 - α) · d{symbol}²", v,
-                         "update", inputs=(f"d{symbol}",), operation="moment")
-        self._apply(param, direction, self.learning_rate, symbol, trace,
-                    f"d{symbol} / (sqrt(v_{symbol}) + eps)", (f"d{symbol}", f"v_{symbol}"))
+            trace.record(f"v_{symbol}", f"mean square of {g}", f"α · v_{symbol} + (1 - α) · {g}²", v,
+                         "update", layer=_layer_of(symbol), inputs=(g,), operation="moment",
+                         note=f"α = {self.alpha:g}")
+
+        # Direction g / (sqrt(v) + eps), computed in the work array.
+        np.sqrt(v, out=term)
+        term += self.eps
+        np.divide(grad, term, out=term)
+        self._apply(param, term, self.learning_rate, symbol, trace,
+                    f"{g} / (sqrt(v_{symbol}) + eps)", (g, f"v_{symbol}"))
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}

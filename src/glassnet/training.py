@@ -18,6 +18,7 @@ import numpy as np
 from .errors import DivergenceError, InvalidInputError
 from .initializers import as_generator
 from .losses import get_loss
+from .network import check_l2
 from .optimizers import get_optimizer
 from .serialization import atomic_write_text
 from .validation import check_positive_int
@@ -171,7 +172,7 @@ def evaluate_loss(network, X, t, loss, batch_size=4096):
 
 def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, batch_size=32, shuffle=True,
         seed=0, validation_data=None, metrics=None, callbacks=(), max_steps=None, max_seconds=None,
-        resume=None):
+        resume=None, l2=0.0):
     """Train ``network`` in place with mini-batch gradient descent.
 
     Parameters
@@ -201,6 +202,10 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
         Continue an interrupted run. The network's parameters, the optimizer
         state and any Dropout generators must already be restored; the run
         then matches an uninterrupted one bitwise.
+    l2 : float
+        L2 penalty strength λ >= 0: every step adds ½ λ Σ ||W_k||² over the
+        Dense weights to the loss and λ W_k to dW_k. ``train_loss`` includes
+        the penalty; ``val_loss`` is the data loss alone.
 
     Returns
     -------
@@ -213,6 +218,7 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
         that were all finite.
     """
     loss = get_loss(loss)
+    l2 = check_l2(l2)
     if optimizer is None:
         optimizer = get_optimizer("sgd", learning_rate=0.01)
     elif isinstance(optimizer, str):
@@ -272,7 +278,7 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
         for start in range(seen, n, batch_size):
             xb = X_source[start:start + batch_size]
             tb = t_source[start:start + batch_size]
-            value = network.loss_and_backward(xb, tb, loss)
+            value = network.loss_and_backward(xb, tb, loss, l2=l2)
             if not math.isfinite(value):
                 _stop_diverged(network, snapshot, epoch, state.step + 1, value)
             optimizer.step(slots)

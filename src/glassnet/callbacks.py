@@ -1,0 +1,152 @@
+"""Callbacks that control training: learning-rate schedules and early stopping.
+
+Each callback reads the :class:`glassnet.training.TrainingState` that
+:func:`glassnet.training.fit` passes to its hooks. Callbacks run in the order
+given, so put the ones that change the model (early stopping restores
+weights when training ends) before the ones that report it.
+"""
+
+import math
+
+from .errors import InvalidInputError
+from .schedules import ReduceOnPlateau, Schedule
+from .training import Callback
+
+
+def _resolve_mode(mode, monitor):
+    if mode == "auto":
+        return "min" if "loss" in monitor or "error" in monitor else "max"
+    if mode not in ("min", "max"):
+        raise InvalidInputError(f"mode={mode!r} is not known; use 'auto', 'min' or 'max'")
+    return mode
+
+
+def _require_monitored(monitor, state, owner):
+    if monitor.startswith("val_") and state.n_val == 0:
+        raise InvalidInputError(
+            f"{owner} monitors {monitor!r}, but fit() has no validation data; pass validation_data "
+            "or monitor 'train_loss'"
+        )
+
+
+def _monitored_value(monitor, state, owner):
+    if monitor not in state.record:
+        known = ", ".join(state.record)
+        raise InvalidInputError(f"{owner} monitors {monitor!r}, which is not in the epoch record ({known})")
+    return float(state.record[monitor])
+
+
+class LearningRateScheduler(Callback):
+    """Set the optimizer's learning rate from a :class:`~glassnet.schedules.Schedule` before each epoch.
+
+    The base rate is the optimizer's learning rate when training starts.
+    """
+
+    def __init__(self, schedule):
+        if not isinstance(schedule, Schedule):
+            raise InvalidInputError(
+                f"schedule={schedule!r} is not a glassnet schedule; use StepDecay, ExponentialDecay or CosineDecay"
+            )
+        self.schedule = schedule
+        self.base_learning_rate = None
+
+    def on_train_begin(self, state):
+        self.base_learning_rate = state.optimizer.learning_rate
+
+    def on_epoch_begin(self, state):
+        epoch = state.epoch - 1  # schedules count epochs from 0
+        state.optimizer.learning_rate = self.schedule.learning_rate(epoch, self.base_learning_rate)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` stops improving.
+
+    See :class:`glassnet.schedules.ReduceOnPlateau` for the rule. ``mode``
+    "auto" minimises names containing "loss" and maximises the others.
+    """
+
+    def __init__(self, monitor="val_loss", mode="auto", factor=0.1, patience=10, min_delta=0.0, cooldown=0,
+                 minimum=0.0):
+        self.monitor = monitor
+        self.plateau = ReduceOnPlateau(mode=_resolve_mode(mode, monitor), factor=factor, patience=patience,
+                                       min_delta=min_delta, cooldown=cooldown, minimum=minimum)
+
+    def on_train_begin(self, state):
+        _require_monitored(self.monitor, state, "ReduceLROnPlateau")
+
+    def on_epoch_end(self, state):
+        value = _monitored_value(self.monitor, state, "ReduceLROnPlateau")
+        state.optimizer.learning_rate = self.plateau.update(value, state.optimizer.learning_rate)
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved for ``patience`` epochs; keep the best weights.
+
+    Parameters
+    ----------
+    monitor : str
+        Key of the epoch record, e.g. ``"val_loss"`` or ``"val_accuracy"``.
+    mode : {"auto", "min", "max"}
+        "auto" minimises names containing "loss" and maximises the others.
+    patience : int
+        Epochs without improvement before stopping, >= 1.
+    min_delta : float
+        An improvement must beat the best value by more than this.
+    restore_best_weights : bool
+        When training ends, copy back the parameters of the best epoch.
+
+    Attributes
+    ----------
+    best, best_epoch : float, int
+        Best monitored value and the 1-based epoch it was reached in.
+    """
+
+    def __init__(self, monitor="val_loss", mode="auto", patience=10, min_delta=0.0, restore_best_weights=True):
+        self.monitor = monitor
+        self.mode = _resolve_mode(mode, monitor)
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise InvalidInputError(f"patience={patience!r} must be an integer >= 1 (epochs without improvement)")
+        self.patience = patience
+        if not (isinstance(min_delta, (int, float)) and math.isfinite(min_delta) and min_delta >= 0):
+            raise InvalidInputError(f"min_delta={min_delta!r} must be a finite number >= 0")
+        self.min_delta = float(min_delta)
+        self.restore_best_weights = bool(restore_best_weights)
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = 0
+        self.best_parameters = None
+        self.wait = 0
+
+    def _improved(self, value):
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_train_begin(self, state):
+        _require_monitored(self.monitor, state, "EarlyStopping")
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = 0
+        self.best_parameters = None
+        self.wait = 0
+
+    def on_epoch_end(self, state):
+        value = _monitored_value(self.monitor, state, "EarlyStopping")
+        if self._improved(value):
+            self.best = value
+            self.best_epoch = state.epoch
+            self.wait = 0
+            if self.restore_best_weights:
+                self.best_parameters = state.network.get_parameters()
+            return
+        self.wait += 1
+        if self.wait >= self.patience and not state.stop_reason:
+            state.stop_reason = (
+                f"early stopping: {self.monitor} did not improve for {self.patience} epochs "
+                f"(best {self.best:.6g} at epoch {self.best_epoch})"
+            )
+
+    def on_train_end(self, state):
+        if not self.restore_best_weights or self.best_parameters is None or self.best_epoch == state.epoch:
+            return
+        state.network.set_parameters(self.best_parameters)
+        state.stop_reason += f"; restored the weights of epoch {self.best_epoch}"
+        state.history.stop_reason = state.stop_reason
