@@ -22,6 +22,7 @@ import numpy as np
 
 from . import activations as act
 from .errors import InvalidInputError
+from .validation import check_sample_counts
 
 REDUCTIONS = ("mean", "sum")
 
@@ -59,6 +60,8 @@ class Loss:
             )
         if t.ndim == 1 and len(y_shape) == 2 and y_shape[1] == 1:
             t = t.reshape(-1, 1)
+        if t.ndim >= 1:
+            check_sample_counts(y_shape[0], t.shape[0], "X", "targets")
         if t.shape != tuple(y_shape):
             raise InvalidInputError(
                 f"targets have shape {t.shape}; the network's output has shape {tuple(y_shape)}. "
@@ -147,10 +150,12 @@ class BinaryCrossEntropy(Loss):
 
     def prepare_targets(self, t, y_shape, dtype):
         t = super().prepare_targets(t, y_shape, dtype)
-        if np.any((t < 0) | (t > 1)):
+        outside = (t < 0) | (t > 1)
+        if np.any(outside):
+            row, column = np.argwhere(outside)[0]
             raise InvalidInputError(
-                "binary-cross-entropy needs targets in [0, 1]; "
-                f"got values from {t.min()} to {t.max()}. Encode the classes as 0 and 1"
+                f"binary-cross-entropy needs targets in [0, 1]; got {t[row, column]:g} at row {row}, "
+                f"column {column} (values range from {t.min():g} to {t.max():g}). Encode the classes as 0 and 1"
             )
         return t
 
@@ -195,15 +200,17 @@ class CategoricalCrossEntropy(Loss):
         n_classes = y_shape[1]
         if t.ndim == 1 and t.dtype.kind in "biuf":
             labels = t
-            if t.dtype.kind == "f" and not np.all(np.isfinite(t) & (np.mod(t, 1) == 0)):
-                raise InvalidInputError(
-                    "1-D targets for categorical-cross-entropy are read as class labels and must be whole "
-                    "numbers; give one-hot rows of shape (N, n_classes) for soft targets"
-                )
-            if t.shape[0] != y_shape[0]:
-                raise InvalidInputError(
-                    f"{t.shape[0]} class labels for {y_shape[0]} input rows; give one label per row"
-                )
+            if t.dtype.kind == "f":
+                with np.errstate(invalid="ignore"):
+                    whole = np.isfinite(t) & (np.mod(t, 1) == 0)
+                if not np.all(whole):
+                    row = int(np.argmin(whole))
+                    raise InvalidInputError(
+                        f"targets contain {t[row]} at row {row}; 1-D targets for categorical-cross-entropy are "
+                        "class labels and must be whole numbers 0..n_classes-1. Give one-hot rows of shape "
+                        "(N, n_classes) for soft targets"
+                    )
+            check_sample_counts(y_shape[0], t.shape[0], "X", "targets")
             if t.size and (labels.min() < 0 or labels.max() >= n_classes):
                 raise InvalidInputError(
                     f"class labels range from {labels.min()} to {labels.max()}; the network has {n_classes} "

@@ -11,13 +11,13 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import numpy as np
 
 from .build import mlp
-from .errors import InvalidInputError
+from .errors import InvalidInputError, InvalidTypeError
 from .losses import get_loss
 from .metrics import classification_report, regression_report
 from .optimizers import get_optimizer
 from .schedules import SCHEDULES, CosineDecay, ExponentialDecay, StepDecay
 from .training import accuracy_metric, fit
-from .validation import check_array
+from .validation import check_array, check_sample_counts
 
 TASKS = ("classification", "regression")
 
@@ -310,13 +310,26 @@ def train_model(X_train, y_train, *, task, class_names=None, config=None, valida
     if task not in TASKS:
         raise InvalidInputError(f"task={task!r} is not known; use 'classification' or 'regression'")
     config = config or TrainConfig()
+    if not isinstance(config, TrainConfig):
+        raise InvalidTypeError(f"config is a {type(config).__name__}; expected a TrainConfig")
+    hidden = config.hidden
+    if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
+        raise InvalidTypeError(
+            f"hidden={hidden!r} is not a sequence of layer widths; expected e.g. (64,) or (64, 32)"
+        )
     X_train = check_array(X_train, "X_train", dtype=np.float64, allow_empty=False)
-    scaler = Standardizer().fit(X_train)
     y_train = np.asarray(y_train)
+    if y_train.ndim == 0:
+        raise InvalidInputError(f"y_train is a single value ({y_train.item()!r}); expected one target per row of X_train")
+    check_sample_counts(X_train.shape[0], y_train.shape[0], "X_train", "y_train")
+    scaler = Standardizer().fit(X_train)
     target_mean = target_scale = None
     if task == "classification":
-        if not class_names:
-            raise InvalidInputError("class_names is required for classification, e.g. ['no', 'yes']")
+        if class_names is None or len(class_names) < 2:
+            raise InvalidInputError(
+                f"class_names={class_names!r}; classification needs the names of at least 2 classes, "
+                "in the order of the class numbers in y_train, e.g. ['no', 'yes']"
+            )
         n_outputs = len(class_names)
         targets = y_train
     else:

@@ -43,6 +43,11 @@ class Sequential:
 
     def __init__(self, layers, dtype="float64"):
         self.dtype = check_dtype(dtype)
+        if isinstance(layers, (Layer, str, bytes)) or not hasattr(layers, "__iter__"):
+            raise InvalidTypeError(
+                f"layers={layers!r} is not a list of layers; wrap them in a list, "
+                "e.g. Sequential([Dense(2, 3), ReLU(), Dense(3, 1)])"
+            )
         self.layers = list(layers)
         self._build()
 

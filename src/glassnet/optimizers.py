@@ -9,6 +9,7 @@ A *slot* is ``(name, symbol, param, grad)``: the network's parameter name,
 its trace symbol (``W1``), and the parameter and gradient arrays.
 """
 
+import inspect
 import math
 
 import numpy as np
@@ -17,18 +18,25 @@ from .errors import InvalidInputError, InvalidTypeError
 
 
 def _check_number(value, argument, *, minimum=None, maximum=None, strict=True, allow_zero=False):
+    relation = ">" if strict and not allow_zero else ">="
+    expected = "a finite number"
+    if minimum is not None:
+        expected += f" {relation} {minimum:g}"
+    if maximum is not None:
+        expected += f" and < {maximum:g}" if minimum is not None else f" < {maximum:g}"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InvalidTypeError(f"{argument}={value!r} ({type(value).__name__}) must be a number")
+        raise InvalidTypeError(
+            f"{argument}={value!r} ({type(value).__name__}) is not a number; expected {expected}"
+        )
     value = float(value)
     if not math.isfinite(value):
-        raise InvalidInputError(f"{argument}={value} must be a finite number")
+        raise InvalidInputError(f"{argument}={value} is not finite; expected {expected}")
     if minimum is not None:
         too_small = value < minimum or (strict and value == minimum and not allow_zero)
         if too_small:
-            relation = ">" if strict and not allow_zero else ">="
-            raise InvalidInputError(f"{argument}={value} must be {relation} {minimum}")
+            raise InvalidInputError(f"{argument}={value:g} is out of range; expected {expected}")
     if maximum is not None and value >= maximum:
-        raise InvalidInputError(f"{argument}={value} must be < {maximum}")
+        raise InvalidInputError(f"{argument}={value:g} is out of range; expected {expected}")
     return value
 
 
@@ -370,8 +378,20 @@ def get_optimizer(name, **options):
     """Return an optimizer by name (``sgd``, ``adam``, ``adamw``, ``rmsprop``)."""
     if isinstance(name, Optimizer):
         return name
-    key = str(name).lower()
+    if not isinstance(name, str):
+        raise InvalidTypeError(
+            f"optimizer={name!r} ({type(name).__name__}) is neither a name nor an Optimizer; "
+            f"pass one of {', '.join(sorted(OPTIMIZERS))} or an object such as SGD(learning_rate=0.01)"
+        )
+    key = name.lower()
     if key not in OPTIMIZERS:
         valid = ", ".join(sorted(OPTIMIZERS))
         raise InvalidInputError(f"optimizer={name!r} is not known; use one of: {valid}")
-    return OPTIMIZERS[key](**options)
+    cls = OPTIMIZERS[key]
+    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise InvalidInputError(
+            f"the {key} optimizer has no option(s) {', '.join(unknown)}; its options are: {', '.join(accepted)}"
+        )
+    return cls(**options)

@@ -214,14 +214,16 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
     Raises
     ------
     DivergenceError
-        When a batch loss is NaN or inf. The network keeps the last parameters
-        that were all finite.
+        When a batch loss, the validation loss, a gradient or a parameter
+        becomes NaN or inf. The network keeps the parameters from before the
+        step that failed, which were all finite. The error's ``history``
+        holds the epochs completed before it.
     """
     loss = get_loss(loss)
     l2 = check_l2(l2)
     if optimizer is None:
         optimizer = get_optimizer("sgd", learning_rate=0.01)
-    elif isinstance(optimizer, str):
+    else:
         optimizer = get_optimizer(optimizer)
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
@@ -232,6 +234,10 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
         raise InvalidInputError(f"X is empty (shape {X.shape}); training needs at least one sample")
     t = loss.prepare_targets(t, (X.shape[0], network.out_features), network.dtype)
     if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise InvalidInputError(
+                f"validation_data is a {type(validation_data).__name__}; expected a pair (X_val, t_val)"
+            )
         X_val = network.prepare_input(validation_data[0], "X_val")
         t_val = loss.prepare_targets(validation_data[1], (X_val.shape[0], network.out_features), network.dtype)
     else:
@@ -248,6 +254,7 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
         history.records = [dict(record) for record in resume.records]
         rng.bit_generator.state = resume.rng_state
     slots = network.slots()
+    guard = FiniteGuard(network)
     n = X.shape[0]
     X_epoch = np.empty_like(X)
     t_epoch = np.empty_like(t)
@@ -269,7 +276,6 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
             X_source, t_source = X_epoch, t_epoch
         else:
             X_source, t_source = X, t
-        snapshot = network.get_parameters()
         total_loss = 0.0
         seen = 0
         if resume is not None and epoch == resume.epoch:
@@ -278,10 +284,18 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
         for start in range(seen, n, batch_size):
             xb = X_source[start:start + batch_size]
             tb = t_source[start:start + batch_size]
-            value = network.loss_and_backward(xb, tb, loss, l2=l2)
-            if not math.isfinite(value):
-                _stop_diverged(network, snapshot, epoch, state.step + 1, value)
-            optimizer.step(slots)
+            # Overflow shows up as a non-finite loss or parameter and is reported
+            # by the DivergenceError below, so NumPy's own warnings are silenced.
+            with np.errstate(over="ignore", invalid="ignore"):
+                value = network.loss_and_backward(xb, tb, loss, l2=l2)
+                if not math.isfinite(value):
+                    _raise_diverged(epoch, state.step + 1, f"the training loss became {value}", history)
+                guard.save()
+                optimizer.step(slots)
+                problem = guard.check()
+            if problem:
+                guard.restore()
+                _raise_diverged(epoch, state.step + 1, problem, history)
             state.step += 1
             state.batch_loss = value
             total_loss += value * xb.shape[0]
@@ -308,7 +322,10 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
             "learning_rate": optimizer.learning_rate,
         }
         if X_val is not None and X_val.shape[0] > 0:
-            record["val_loss"] = evaluate_loss(network, X_val, t_val, loss)
+            with np.errstate(over="ignore", invalid="ignore"):
+                record["val_loss"] = evaluate_loss(network, X_val, t_val, loss)
+            if not math.isfinite(record["val_loss"]):
+                _raise_diverged(epoch, state.step, f"the validation loss became {record['val_loss']}", history)
             for name, function in (metrics or {}).items():
                 record[f"val_{name}"] = function(network, X_val, t_val)
         record["seconds"] = time.perf_counter() - epoch_started
@@ -327,18 +344,59 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
     return history
 
 
-def _stop_diverged(network, snapshot, epoch, step, value):
-    parameters_finite = all(np.isfinite(p).all() for _, p in network.parameters())
-    if not parameters_finite:
-        # NOTE: the loss is checked every step but the parameters only here, so the
-        # last all-finite parameters known are those at the start of this epoch.
-        network.set_parameters(snapshot)
-    raise DivergenceError(
-        f"training diverged at epoch {epoch}, step {step}: the loss became {value}. "
+class FiniteGuard:
+    """Keeps the last all-finite parameters of a network during training.
+
+    ``save`` copies every parameter into preallocated buffers just before an
+    update, ``check`` tests the updated parameters, and ``restore`` copies the
+    saved values back. The check is one ``sum`` per parameter array (a sum is
+    non-finite whenever an element is); only when a sum is not finite does it
+    look element by element, because large finite values can overflow a sum.
+    So after a failed check and ``restore`` the network holds exactly the
+    parameters from before the failing update.
+
+    NOTE: optimizer state (velocity, moment estimates) is not saved; after a
+    divergence build a new optimizer before training again.
+    """
+
+    def __init__(self, network):
+        self.network = network
+        self.named = list(network.parameters())
+        self.backup = [np.empty_like(param) for _, param in self.named]
+        self.grads = list(network.gradients())
+
+    def save(self):
+        for (_, param), copy in zip(self.named, self.backup):
+            np.copyto(copy, param)
+
+    def restore(self):
+        for (_, param), copy in zip(self.named, self.backup):
+            np.copyto(param, copy)
+
+    def check(self):
+        """Return "" when every parameter is finite, else a description of the first problem."""
+        for name, param in self.named:
+            if not math.isfinite(float(np.sum(param))) and not np.isfinite(param).all():
+                return self._describe(name)
+        return ""
+
+    def _describe(self, parameter_name):
+        for name, grad in self.grads:
+            if not np.isfinite(grad).all():
+                index = tuple(int(i) for i in np.argwhere(~np.isfinite(grad))[0])
+                return f"the gradient of {name} became {grad[index]} at index {index}"
+        return f"the update made parameter {parameter_name} non-finite (overflow)"
+
+
+def _raise_diverged(epoch, step, problem, history):
+    error = DivergenceError(
+        f"training diverged at epoch {epoch}, step {step}: {problem}. "
         "Lower the learning rate (e.g. by 10x) or standardise the inputs; "
-        "the network keeps its last finite parameters",
+        "the network keeps the last parameters that were all finite",
         epoch=epoch, step=step,
     )
+    error.history = history
+    raise error
 
 
 def accuracy_metric(network, X, t):

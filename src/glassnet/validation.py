@@ -70,7 +70,10 @@ def check_array(X, argument="X", *, dtype=np.float64, finite=True, allow_empty=T
 
 
 def check_finite(array, argument="X", column_names=None):
-    """Raise naming the first row and column that holds NaN or inf."""
+    """Raise naming the first row and column that contains NaN or inf.
+
+    ``column_names`` (e.g. the header of a CSV file) are added to the message.
+    """
     if array.dtype.kind != "f" or np.isfinite(array).all():
         return
     bad = np.argwhere(~np.isfinite(array))[0]
@@ -81,22 +84,38 @@ def check_finite(array, argument="X", column_names=None):
     if column_names is not None and column < len(column_names):
         where += f" ({column_names[column]!r})"
     raise InvalidInputError(
-        f"{argument} contains {value} at {where}; remove or impute missing and infinite values before training"
+        f"{argument} contains {value} at {where}; expected finite numbers. "
+        "Remove or impute missing and infinite values first"
     )
 
 
 def check_positive_int(value, argument):
+    """Return ``value`` as an int >= 1 (NumPy integers included), or raise naming ``argument``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidTypeError(f"{argument}={value!r} ({type(value).__name__}) must be an integer >= 1")
+        raise InvalidTypeError(
+            f"{argument}={value!r} ({type(value).__name__}) is not an integer; expected a whole number >= 1"
+        )
     if value < 1:
-        raise InvalidInputError(f"{argument}={value} must be >= 1")
+        raise InvalidInputError(f"{argument}={value} is too small; expected a whole number >= 1")
     return int(value)
 
 
 def check_positive_number(value, argument):
+    """Return ``value`` as a finite float > 0, or raise naming ``argument``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InvalidTypeError(f"{argument}={value!r} ({type(value).__name__}) must be a number > 0")
+        raise InvalidTypeError(
+            f"{argument}={value!r} ({type(value).__name__}) is not a number; expected a finite number > 0"
+        )
     value = float(value)
     if not np.isfinite(value) or value <= 0:
-        raise InvalidInputError(f"{argument}={value} must be a finite number > 0")
+        raise InvalidInputError(f"{argument}={value} is invalid; expected a finite number > 0")
     return value
+
+
+def check_sample_counts(n_inputs, n_targets, inputs="X", targets="y"):
+    """Raise when ``inputs`` and ``targets`` have different numbers of rows."""
+    if n_inputs != n_targets:
+        raise InvalidInputError(
+            f"{inputs} has {n_inputs} samples but {targets} has {n_targets}; "
+            f"expected one target per input row. Check that {inputs} and {targets} come from the same rows"
+        )

@@ -1,0 +1,156 @@
+"""Divergence is caught: training stops with DivergenceError and keeps finite parameters."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet.training import Callback, FiniteGuard, fit
+
+X = np.array([[1.0], [2.0], [3.0]])
+T = np.array([[2.0], [4.0], [6.0]])
+
+# Dense 1 -> 1, W = 0, b = 0, mean half squared error, full batch:
+#   y = 0, L = ½ (4 + 16 + 36) / 3 = 9.333...
+#   dW = Σ x (y - t) / 3 = -28 / 3, db = -12 / 3 = -4
+# With lr 0.1: W = 0.9333..., b = 0.4, and so on, converging to W = 2, b = 0.
+LOSSES_LR_01 = [9.333333333333334, 1.881481481481482, 0.4027621399176959]
+# With lr 1.0 each step overshoots and the loss grows about 20x per step.
+LOSSES_LR_1 = [9.333333333333334, 192.14814814814812, 3971.1769547325093]
+
+
+def line_network(dtype):
+    return gn.Sequential([gn.Dense(1, 1, W=[[0.0]], b=[0.0])], dtype=dtype)
+
+
+class BatchLosses(Callback):
+    """Record every batch loss and the parameters after every step."""
+
+    def __init__(self):
+        self.losses = []
+        self.parameters = []
+
+    def on_batch_end(self, state):
+        self.losses.append(state.batch_loss)
+        self.parameters.append(state.network.get_parameters())
+
+
+def train_line(dtype, learning_rate, epochs, validation=False):
+    network = line_network(dtype)
+    recorder = BatchLosses()
+    options = {"validation_data": (X, T)} if validation else {}
+    error = None
+    try:
+        fit(network, X, T, optimizer=gn.SGD(learning_rate=learning_rate), epochs=epochs, batch_size=3,
+            shuffle=False, callbacks=[recorder], **options)
+    except gn.DivergenceError as exc:
+        error = exc
+    return network, recorder, error
+
+
+@pytest.mark.parametrize("validation", [False, True])
+def test_line_converges_float64(validation):
+    network, recorder, error = train_line("float64", 0.1, 2000, validation)
+    assert error is None
+    np.testing.assert_allclose(recorder.losses[:3], LOSSES_LR_01, rtol=1e-14)
+    assert network.layers[0].params["W"][0, 0] == pytest.approx(2.0, abs=1e-9)
+    assert abs(network.layers[0].params["b"][0]) < 1e-9
+
+
+@pytest.mark.parametrize("validation", [False, True])
+def test_line_converges_float32(validation):
+    network, recorder, error = train_line("float32", 0.1, 2000, validation)
+    assert error is None
+    np.testing.assert_allclose(recorder.losses[:3], LOSSES_LR_01, rtol=1e-6)
+    assert network.layers[0].params["W"][0, 0] == pytest.approx(2.0, abs=1e-5)
+    assert abs(network.layers[0].params["b"][0]) < 1e-5
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("validation", [False, True])
+def test_line_diverges_with_named_error(dtype, validation):
+    network, recorder, error = train_line(dtype, 1.0, 10_000, validation)
+    assert isinstance(error, gn.DivergenceError)
+    rtol = 1e-14 if dtype == "float64" else 1e-6
+    np.testing.assert_allclose(recorder.losses[:3], LOSSES_LR_1, rtol=rtol)
+    assert all(b > a for a, b in zip(recorder.losses, recorder.losses[1:]))
+    if validation:
+        # The validation loss after the last completed step overflows first.
+        assert error.step == len(recorder.losses)
+        assert "validation loss became inf" in str(error)
+    else:
+        # The training loss of the step after the last completed one overflows.
+        assert error.step == len(recorder.losses) + 1
+        assert "training loss became inf" in str(error)
+    assert error.epoch == error.step
+    message = str(error)
+    assert f"epoch {error.epoch}, step {error.step}" in message
+    assert "learning rate" in message
+    assert "standardise the inputs" in message
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_divergence_keeps_last_finite_parameters(dtype):
+    network, recorder, error = train_line(dtype, 1.0, 10_000)
+    assert error is not None
+    kept = network.get_parameters()
+    last = recorder.parameters[-1]
+    for name in kept:
+        assert np.isfinite(kept[name]).all()
+        np.testing.assert_array_equal(kept[name], last[name])
+
+
+def test_divergence_history_attached():
+    _, recorder, error = train_line("float64", 1.0, 10_000)
+    assert error.history["train_loss"] == recorder.losses
+
+
+def test_divergence_in_update_restores_parameters():
+    # Loss 0.5 and gradient 1 are finite, but lr · dW = 1e39 overflows float32.
+    network = gn.Sequential([gn.Dense(1, 1, W=[[1.0]], b=[0.0])], dtype="float32")
+    before = network.get_parameters()
+    with pytest.raises(gn.DivergenceError) as caught:
+        fit(network, [[1.0]], [[0.0]], optimizer=gn.SGD(learning_rate=1e39), epochs=1, batch_size=1)
+    message = str(caught.value)
+    assert "epoch 1, step 1" in message
+    assert "dense1.W" in message
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_divergence_first_step_keeps_initial():
+    network = gn.Sequential([gn.Dense(1, 1, W=[[1.0]], b=[0.0])], dtype="float64")
+    # y = 1e200, so ½ y² overflows float64 in the very first loss.
+    with pytest.raises(gn.DivergenceError) as caught:
+        fit(network, [[1e200]], [[0.0]], optimizer=gn.SGD(learning_rate=0.1), epochs=1, batch_size=1)
+    assert "epoch 1, step 1: the training loss became inf" in str(caught.value)
+    np.testing.assert_array_equal(network.layers[0].params["W"], [[1.0]])
+    np.testing.assert_array_equal(network.layers[0].params["b"], [0.0])
+
+
+def test_finite_guard_large_finite_parameters_pass():
+    # The sum of these float32 values overflows, but every value is finite.
+    network = gn.Sequential([gn.Dense(1, 4, W=[[3e38, 3e38, 3e38, 3e38]])], dtype="float32")
+    with np.errstate(over="ignore"):
+        assert FiniteGuard(network).check() == ""
+
+
+def test_finite_guard_restore_is_exact():
+    network = gn.mlp([3, 4, 2], seed=1, dtype="float64")
+    guard = FiniteGuard(network)
+    before = network.get_parameters()
+    guard.save()
+    network.layers[0].params["W"][0, 0] = np.nan
+    assert "dense1.W" in guard.check()
+    guard.restore()
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_divergence_no_numpy_warnings():
+    with warnings.catch_warnings(record=True) as records, np.errstate(all="warn"):
+        warnings.simplefilter("always")
+        _, _, error = train_line("float32", 1.0, 10_000)
+    assert error is not None
+    assert [str(record.message) for record in records] == []
