@@ -1,36 +1,36 @@
 """Network files: a network, its input batch, targets, loss and optimizer in TOML or JSON.
 
-Format (TOML shown; JSON uses the same keys)::
+The format is documented in ``docs/network-files.md``. In short (TOML; JSON
+uses the same keys)::
 
     [network]
     dtype = "float64"          # optional; float64 (default) or float32
     seed = 0                   # optional; seeds layers without explicit W
 
     [[layers]]                 # one table per Dense layer, input to output
-    type = "dense"
     in_features = 2
     out_features = 2
     W = [[0.3, 0.4], [0.5, 0.6]]   # optional, shape (in_features, out_features)
     b = [0.1, 0.2]                 # optional, shape (out_features,)
-    init = "glorot_uniform"        # used when W is absent
-    activation = "relu"            # optional; relu, leaky_relu, sigmoid, tanh, softmax, identity
-    alpha = 0.01                   # leaky_relu only
-    dropout = 0.0                  # optional dropout rate after the activation
+    activation = "relu"
 
     [data]
     X = [[0.1, 0.2]]           # input batch, shape (batch, in_features)
     t = [[1.0]]                # targets, shape (batch, out_features)
 
     [training]
-    loss = "half-squared-error"    # or mean-squared-error, binary-cross-entropy, categorical-cross-entropy
-    reduction = "mean"             # or "sum" (e.g. total error Σ ½(t - y)²)
-    optimizer = "sgd"              # sgd, adam, adamw, rmsprop
+    loss = "half-squared-error"
+    reduction = "mean"         # or "sum" (e.g. the total error Σ ½(t - y)²)
+    optimizer = "sgd"
     learning_rate = 0.1
-    momentum = 0.0                 # other optimizer settings go here too
     steps = 1
+
+Every invalid entry raises :class:`~glassnet.errors.InvalidInputError` whose
+message names the key (``layers[1].W``), the value seen and what is expected.
 """
 
 import json
+import math
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -39,14 +39,29 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InvalidInputError, InvalidTypeError
-from .layers import Dense, Dropout, make_activation
-from .losses import get_loss
+from .initializers import INITIALIZERS
+from .layers import ACTIVATIONS, Dense, Dropout, make_activation
+from .losses import LOSSES, REDUCTIONS, get_loss
 from .network import Sequential
 from .optimizers import OPTIMIZERS, get_optimizer
 
-TOP_LEVEL_KEYS = {"network", "layers", "data", "training"}
-LAYER_KEYS = {"type", "in_features", "out_features", "W", "b", "init", "activation", "alpha", "dropout"}
-TRAINING_KEYS = {"loss", "reduction", "optimizer", "learning_rate", "steps"}
+TOP_LEVEL_KEYS = ("network", "layers", "data", "training")
+NETWORK_KEYS = ("dtype", "seed", "name", "description")
+LAYER_KEYS = ("type", "in_features", "out_features", "W", "b", "init", "activation", "alpha", "dropout")
+DATA_KEYS = ("X", "t")
+# Keys of [training] read here; any other key is passed to the optimizer.
+TRAINING_KEYS = ("loss", "reduction", "optimizer", "learning_rate", "steps")
+OPTIMIZER_OPTIONS = {
+    "sgd": ("momentum", "nesterov", "weight_decay", "clip_norm"),
+    "adam": ("beta1", "beta2", "eps", "weight_decay", "clip_norm"),
+    "adamw": ("beta1", "beta2", "eps", "weight_decay", "clip_norm"),
+    "rmsprop": ("alpha", "eps", "weight_decay", "clip_norm"),
+}
+# Bundled examples, by the name `glassnet step NAME` accepts.
+EXAMPLES = {
+    "lesson": "lesson.toml",
+    "sigmoid-2-2-2": "sigmoid-2-2-2.toml",
+}
 
 
 @dataclass
@@ -61,6 +76,8 @@ class Problem:
     steps: int = 1
     source: str = ""
     settings: dict = field(default_factory=dict)
+    name: str = ""
+    description: str = ""
 
     def run(self, steps=None):
         """Run ``steps`` traced training steps and return their traces."""
@@ -70,31 +87,51 @@ class Problem:
 
 def lesson_path():
     """Return the path of the bundled lesson network file."""
-    return resources.files("glassnet") / "examples" / "lesson.toml"
+    return example_path("lesson")
+
+
+def example_path(name):
+    """Return the path of a bundled example network file (``lesson``, ``sigmoid-2-2-2``)."""
+    if name not in EXAMPLES:
+        raise InvalidInputError(f"no bundled example {name!r}; the examples are: {', '.join(EXAMPLES)}")
+    return resources.files("glassnet") / "examples" / EXAMPLES[name]
 
 
 def load_problem(path=None, overrides=None):
     """Read a network file (TOML or JSON) and return a :class:`Problem`.
 
-    ``path`` None loads the bundled lesson. ``overrides`` replaces keys of the
-    ``[training]`` table (e.g. ``{"learning_rate": 0.5}``) and may set
-    ``hidden_activation`` to change every hidden layer's activation.
+    Parameters
+    ----------
+    path : str or Path, optional
+        A file path, or the name of a bundled example (``lesson``,
+        ``sigmoid-2-2-2``). None loads the lesson.
+    overrides : dict, optional
+        Replaces keys of the ``[training]`` table (e.g. ``{"learning_rate": 0.5}``);
+        ``hidden_activation`` changes every hidden layer's activation.
     """
     if path is None:
-        path = lesson_path()
-        text = path.read_text(encoding="utf-8")
-        source = "lesson"
+        path = "lesson"
+    if isinstance(path, str) and path in EXAMPLES and not Path(path).exists():
+        resource = example_path(path)
+        text = resource.read_text(encoding="utf-8")
+        source = path
+        name = resource.name
     else:
-        path = Path(path)
-        if not path.is_file():
-            raise InvalidInputError(f"network file {str(path)!r} does not exist; check the path")
-        text = path.read_text(encoding="utf-8")
-        source = str(path)
-    document = _parse(text, str(path))
+        file = Path(path)
+        if not file.is_file():
+            raise InvalidInputError(
+                f"network file {str(file)!r} does not exist; check the path or use a bundled example "
+                f"({', '.join(EXAMPLES)})"
+            )
+        text = file.read_text(encoding="utf-8")
+        source = str(file)
+        name = file.name
+    document = parse_network_text(text, name)
     return problem_from_dict(document, source=source, overrides=overrides)
 
 
-def _parse(text, name):
+def parse_network_text(text, name="network.toml"):
+    """Parse the text of a network file: JSON when ``name`` ends in ``.json``, TOML otherwise."""
     if name.lower().endswith(".json"):
         try:
             return json.loads(text)
@@ -106,90 +143,211 @@ def _parse(text, name):
         raise InvalidInputError(f"{name} is not valid TOML: {exc}") from exc
 
 
+def _invalid(key, value, expected):
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return InvalidInputError(f"{key} = {shown} is invalid; expected {expected}")
+
+
+def _check_keys(table, key, allowed):
+    unknown = [name for name in table if name not in allowed]
+    if unknown:
+        raise InvalidInputError(
+            f"{key} has unknown key {unknown[0]!r}; expected one of: {', '.join(allowed)}"
+        )
+
+
 def _table(document, key, required=True):
     value = document.get(key)
     if value is None:
         if required:
-            raise InvalidInputError(f"the network file has no [{key}] table; add it (see glassnet.netfile)")
+            raise InvalidInputError(f"the network file has no [{key}] table; add it (see docs/network-files.md)")
         return {}
     if not isinstance(value, dict):
-        raise InvalidInputError(f"'{key}' must be a table, got {type(value).__name__}")
+        raise _invalid(key, value, "a table of keys and values")
     return value
 
 
-def problem_from_dict(document, source="", overrides=None):
-    """Build a :class:`Problem` from a parsed network file."""
-    if not isinstance(document, dict):
-        raise InvalidInputError("a network file must contain a table (mapping) at the top level")
-    unknown = set(document) - TOP_LEVEL_KEYS
-    if unknown:
-        raise InvalidInputError(
-            f"unknown top-level key(s) {sorted(unknown)}; expected {sorted(TOP_LEVEL_KEYS)}"
-        )
-    overrides = dict(overrides or {})
-    network_table = _table(document, "network", required=False)
-    dtype = network_table.get("dtype", "float64")
-    seed = network_table.get("seed", 0)
-    layer_tables = document.get("layers")
-    if not isinstance(layer_tables, list) or not layer_tables:
-        raise InvalidInputError("the network file needs a non-empty [[layers]] list, one table per Dense layer")
-    hidden_activation = overrides.pop("hidden_activation", None)
+def _integer(table, key, where, minimum=1):
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise _invalid(f"{where}.{key}", value, f"an integer >= {minimum}")
+    return value
 
+
+def _number(table, key, where, default, minimum=None, below=None, allow_minimum=True):
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _invalid(f"{where}.{key}", value, "a finite number")
+    too_small = minimum is not None and (value < minimum or (value == minimum and not allow_minimum))
+    too_large = below is not None and value >= below
+    if too_small or too_large:
+        relation = f">= {minimum}" if allow_minimum else f"> {minimum}"
+        if below is not None:
+            relation += f" and < {below}"
+        raise _invalid(f"{where}.{key}", value, f"a number {relation}")
+    return value
+
+
+def _choice(table, key, where, default, options):
+    value = table.get(key, default)
+    if not isinstance(value, str) or value.lower().replace("_", "-") not in [o.replace("_", "-") for o in options]:
+        raise _invalid(f"{where}.{key}", value, f"one of: {', '.join(options)}")
+    return value
+
+
+def _matrix(value, key, shape):
+    """Return ``value`` as a float array of ``shape``, naming ``key`` in any error."""
+    expected = f"numbers of shape {shape}" if shape else "an array of numbers"
+    if isinstance(value, (str, bool, dict)) or value is None:
+        raise _invalid(key, value, expected)
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _invalid(key, value, f"{expected} with rows of equal length") from None
+    if shape is not None and array.shape != tuple(shape):
+        raise InvalidInputError(
+            f"{key} has shape {array.shape}; expected {tuple(shape)}"
+            + (" (in_features rows, out_features columns)" if len(shape) == 2 and key.endswith(".W") else "")
+        )
+    if not np.all(np.isfinite(array)):
+        raise _invalid(key, value, "finite numbers (no NaN or inf)")
+    return array
+
+
+def _layer(table, index, previous_out, dtype, rng, activation_override):
+    where = f"layers[{index}]"
+    if not isinstance(table, dict):
+        raise _invalid(where, table, "a table with in_features, out_features and activation")
+    _check_keys(table, where, LAYER_KEYS)
+    kind = table.get("type", "dense")
+    if kind != "dense":
+        raise _invalid(f"{where}.type", kind, "'dense' (activations are given by the 'activation' key)")
+    for key in ("in_features", "out_features"):
+        if key not in table:
+            raise InvalidInputError(f"{where} is missing '{key}'; expected an integer >= 1")
+    in_features = _integer(table, "in_features", where)
+    out_features = _integer(table, "out_features", where)
+    if previous_out is not None and in_features != previous_out:
+        raise InvalidInputError(
+            f"{where}.in_features = {in_features} does not match layers[{index - 1}].out_features = "
+            f"{previous_out}; expected {previous_out}"
+        )
+    W = None
+    if "W" in table:
+        W = _matrix(table["W"], f"{where}.W", (in_features, out_features))
+    b = None
+    if "b" in table:
+        b = _matrix(table["b"], f"{where}.b", (out_features,))
+    init = _choice(table, "init", where, "glorot_uniform", sorted(INITIALIZERS))
+    activation = _choice(table, "activation", where, "identity", sorted(ACTIVATIONS))
+    activation = activation.lower().replace("-", "_")
+    if activation_override is not None:
+        activation = activation_override
+    if "alpha" in table and activation != "leaky_relu":
+        raise InvalidInputError(f"{where}.alpha is set but {where}.activation = {activation!r}; "
+                                "alpha is the slope of 'leaky_relu' only")
+    dropout = _number(table, "dropout", where, 0.0, minimum=0.0, below=1.0)
+
+    layers = [Dense(in_features, out_features, W=W, b=b, init=init.replace("-", "_"), seed=rng, dtype=dtype)]
+    if activation not in ("identity", "linear"):
+        options = {}
+        if "alpha" in table:
+            options["alpha"] = _number(table, "alpha", where, 0.01, minimum=0.0)
+        layers.append(make_activation(activation, **options))
+    if dropout:
+        layers.append(Dropout(dropout, seed=rng))
+    return layers, out_features
+
+
+def _network(document, overrides):
+    table = _table(document, "network", required=False)
+    _check_keys(table, "network", NETWORK_KEYS)
+    dtype = _choice(table, "dtype", "network", "float64", ["float32", "float64"])
+    seed = table.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise _invalid("network.seed", seed, "an integer >= 0")
+    for key in ("name", "description"):
+        if key in table and not isinstance(table[key], str):
+            raise _invalid(f"network.{key}", table[key], "a string")
+
+    layer_tables = document.get("layers")
+    if layer_tables is None:
+        raise InvalidInputError("the network file has no [[layers]] list; add one [[layers]] table per Dense layer")
+    if not isinstance(layer_tables, list) or not layer_tables:
+        raise _invalid("layers", layer_tables, "a non-empty list of tables, one per Dense layer")
+    hidden_activation = overrides.pop("hidden_activation", None)
     rng = np.random.default_rng(seed)
     layers = []
-    for index, table in enumerate(layer_tables):
-        where = f"layers[{index}]"
-        if not isinstance(table, dict):
-            raise InvalidInputError(f"{where} must be a table, got {table!r}")
-        unknown = set(table) - LAYER_KEYS
-        if unknown:
-            raise InvalidInputError(f"{where} has unknown key(s) {sorted(unknown)}; expected some of {sorted(LAYER_KEYS)}")
-        kind = table.get("type", "dense")
-        if kind != "dense":
-            raise InvalidInputError(f"{where}.type = {kind!r}; only 'dense' layers are listed, with an 'activation' key")
-        for key in ("in_features", "out_features"):
-            if key not in table:
-                raise InvalidInputError(f"{where} is missing '{key}' (an integer >= 1)")
-        try:
-            dense = Dense(table["in_features"], table["out_features"], W=table.get("W"), b=table.get("b"),
-                          init=table.get("init", "glorot_uniform"), seed=rng, dtype=dtype)
-        except (InvalidInputError, InvalidTypeError) as exc:
-            raise type(exc)(f"{where}: {exc}") from exc
-        layers.append(dense)
-        activation = table.get("activation", "identity")
+    previous_out = None
+    for index, layer_table in enumerate(layer_tables):
         last = index == len(layer_tables) - 1
-        if hidden_activation and not last:
-            activation = hidden_activation
-        if activation not in ("identity", "linear", None):
-            options = {"alpha": table["alpha"]} if "alpha" in table else {}
-            try:
-                layers.append(make_activation(activation, **options))
-            except (InvalidInputError, InvalidTypeError) as exc:
-                raise type(exc)(f"{where}.activation: {exc}") from exc
-        if table.get("dropout"):
-            layers.append(Dropout(table["dropout"], seed=rng))
-    network = Sequential(layers, dtype=dtype)
+        override = None if last else hidden_activation
+        new_layers, previous_out = _layer(layer_table, index, previous_out, dtype, rng, override)
+        layers.extend(new_layers)
+    return Sequential(layers, dtype=dtype), table
+
+
+def _optimizer(training):
+    name = _choice(training, "optimizer", "training", "sgd", sorted(OPTIMIZERS)).lower()
+    allowed = OPTIMIZER_OPTIONS.get(name, ())
+    options = {}
+    for key, value in training.items():
+        if key in TRAINING_KEYS:
+            continue
+        if key not in allowed:
+            raise InvalidInputError(
+                f"training has unknown key {key!r} for optimizer {name!r}; expected one of: "
+                f"{', '.join(TRAINING_KEYS + allowed)}"
+            )
+        options[key] = value
+    options["learning_rate"] = _number(training, "learning_rate", "training", 0.1, minimum=0.0,
+                                       allow_minimum=False)
+    try:
+        return get_optimizer(name, **options)
+    except (InvalidInputError, InvalidTypeError) as exc:
+        raise InvalidInputError(f"training: {exc}") from exc
+
+
+def problem_from_dict(document, source="", overrides=None):
+    """Build a :class:`Problem` from a parsed network file (a dict as TOML or JSON gives it)."""
+    if not isinstance(document, dict):
+        raise _invalid("the top level", document, "a table (mapping) with [network], [[layers]], [data], [training]")
+    _check_keys(document, "the network file", TOP_LEVEL_KEYS)
+    overrides = dict(overrides or {})
+    network, network_table = _network(document, overrides)
 
     data = _table(document, "data")
-    for key in ("X", "t"):
+    _check_keys(data, "data", DATA_KEYS)
+    for key in DATA_KEYS:
         if key not in data:
-            raise InvalidInputError(f"[data] is missing '{key}'")
-    X = network.prepare_input(data["X"], "data.X")
+            raise InvalidInputError(f"data is missing '{key}'; expected "
+                                    + ("the input batch, shape (batch, in_features)" if key == "X"
+                                       else "the targets, shape (batch, out_features)"))
+    X = _matrix(data["X"], "data.X", None)
+    if X.ndim == 1:
+        X = X.reshape(1, -1)
+    if X.ndim != 2 or X.shape[1] != network.in_features:
+        raise InvalidInputError(
+            f"data.X has shape {X.shape}; expected (batch, {network.in_features}) because "
+            f"layers[0].in_features = {network.in_features}"
+        )
+    X = network.prepare_input(X, "data.X")
 
     training = {**_table(document, "training", required=False), **overrides}
-    loss = get_loss(training.get("loss", "half-squared-error"), reduction=training.get("reduction", "mean"))
-    t = loss.prepare_targets(data["t"], (X.shape[0], network.out_features), network.dtype)
-    name = training.get("optimizer", "sgd")
-    if name not in OPTIMIZERS:
-        raise InvalidInputError(f"training.optimizer = {name!r} is not known; use one of: {', '.join(OPTIMIZERS)}")
-    options = {k: v for k, v in training.items() if k not in TRAINING_KEYS}
-    options["learning_rate"] = training.get("learning_rate", 0.1)
+    loss_name = _choice(training, "loss", "training", "half-squared-error", sorted(LOSSES))
+    reduction = _choice(training, "reduction", "training", "mean", list(REDUCTIONS))
+    loss = get_loss(loss_name, reduction=reduction)
+    t = _matrix(data["t"], "data.t", None)
     try:
-        optimizer = get_optimizer(name, **options)
-    except TypeError as exc:
-        raise InvalidInputError(f"[training] has an option the {name} optimizer does not take: {exc}") from exc
+        t = loss.prepare_targets(t, (X.shape[0], network.out_features), network.dtype)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"data.t: {exc}") from exc
+    optimizer = _optimizer(training)
     steps = training.get("steps", 1)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise InvalidInputError(f"training.steps = {steps!r} must be an integer >= 1")
+        raise _invalid("training.steps", steps, "an integer >= 1")
     return Problem(network=network, X=X, t=t, loss=loss, optimizer=optimizer, steps=steps, source=source,
-                   settings=training)
+                   settings=training, name=network_table.get("name", ""),
+                   description=network_table.get("description", ""))

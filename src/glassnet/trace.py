@@ -172,6 +172,11 @@ class Trace:
     def loss(self):
         return float(self.value("L"))
 
+    def _repr_html_(self):
+        from .render.html import trace_html
+
+        return trace_html(self)
+
     def to_dict(self):
         """Return the trace as JSON-ready builtins."""
         return {

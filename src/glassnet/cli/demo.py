@@ -31,6 +31,8 @@ def add_arguments(parser):
                         help="loss of the output (the lesson uses half-squared-error)")
     parser.add_argument("--hidden-activation", choices=["relu", "sigmoid", "tanh"], default=None,
                         help="activation of the hidden layer (the lesson uses relu)")
+    parser.add_argument("--html", default=None, metavar="PATH",
+                        help="also write a self-contained web page that steps through every quantity")
 
 
 def run(args):
@@ -51,6 +53,13 @@ def run(args):
         overrides["hidden_activation"] = args.hidden_activation
     problem = load_problem(None, overrides)
     traces = problem.run(args.steps)
+    if args.html:
+        from ..render.html import explain_page
+        from ..serialization import atomic_write_text
+
+        atomic_write_text(args.html, explain_page(traces, title="glassnet demo: the classic 2-2-1 lesson",
+                                                  precision=args.precision))
+        print(f"wrote {args.html}", file=sys.stderr)
 
     if args.format == "json":
         documents = [trace.to_dict() for trace in traces]

@@ -15,6 +15,10 @@ from ..errors import GlassnetError
 # Subcommand name -> (module under glassnet.cli, one-line help).
 COMMANDS = {
     "demo": ("demo", "reproduce the classic 2-2-1 one-step lesson, every number with its formula"),
+    "step": ("step", "run training steps of a network file (TOML or JSON) and explain each one"),
+    "explain": ("explain", "explain a network file's step as a worked solution: terminal, Markdown, LaTeX, JSON, HTML"),
+    "check": ("check", "check hand-computed answers against a network file and name the likely mistake"),
+    "exercise": ("exercise", "write a backpropagation exercise with friendly numbers, and its answer key"),
     "gradcheck": ("gradcheck", "compare analytic gradients with finite differences"),
     "train": ("train", "train an MLP on a bundled data set or a CSV file"),
 }

@@ -33,25 +33,26 @@ def capitalize(text):
     return text[:1].upper() + text[1:]
 
 
-def render_trace(trace, precision=8, phases=None, layer=None):
-    """Return the trace as indented text: a title per phase, two lines per quantity."""
+def render_trace(trace, precision=8, phases=None, layer=None, input_precision=4):
+    """Return the trace as indented text: a title per phase, then per quantity its name and
+    ``symbol = formula = formula with numbers = result``.
+
+    Results are written with ``precision`` significant digits, the numbers
+    substituted into formulas with ``input_precision``.
+    """
+    from .worked import worked_steps
+
     lines = []
     current = None
-    for quantity in trace:
-        if phases is not None and quantity.phase not in phases:
-            continue
-        if layer is not None and quantity.layer not in (layer, 0):
-            continue
-        if quantity.phase != current:
-            current = quantity.phase
+    for step in worked_steps(trace, phases, layer):
+        if step.phase != current:
+            current = step.phase
             lines.append("")
             lines.append(PHASE_TITLES.get(current, current))
-        lines.append(f"  {capitalize(quantity.name)}")
-        value = format_value(quantity.value, precision)
-        if quantity.formula == "given":
-            lines.append(f"    {quantity.symbol} = {value}")
-        else:
-            lines.append(f"    {quantity.symbol} = {quantity.formula} = {value}")
-        if quantity.note:
-            lines.append(f"    ({quantity.note})")
+        lines.append(f"  {capitalize(step.name)}")
+        lines.append(f"    {step.line(precision, input_precision)}")
+        if step.reduction:
+            lines.append(f"    ({step.reduction})")
+        if step.note and not step.note.startswith(("N = ", "lr = ")):
+            lines.append(f"    ({step.note})")
     return "\n".join(lines)

@@ -1,0 +1,313 @@
+"""Layout of a network diagram: neuron and edge positions, ids, labels and highlights.
+
+The layout is plain data shared by the SVG writer, the PNG writer and the web
+page. Networks whose widest layer has at most ``MAX_NEURONS`` units are drawn
+neuron by neuron (ids ``n-L-i`` for unit i of layer L, ``e-K-i-j`` for the
+weight ``W_K[i, j]``); wider networks are drawn one box per layer (``n-L``)
+and one arrow per Dense layer (``e-K``). Layer 0 is the input.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .text import format_number
+
+MAX_NEURONS = 8
+LAYER_GAP = 210
+UNIT_GAP = 92
+RADIUS = 22
+MARGIN_X = 90
+MARGIN_TOP = 56
+MARGIN_BOTTOM = 48
+
+ACTIVATION_NAMES = {
+    "relu": "ReLU", "leaky_relu": "LeakyReLU", "sigmoid": "sigmoid", "tanh": "tanh",
+    "softmax": "softmax", "identity": "identity",
+}
+
+
+@dataclass
+class Structure:
+    """Widths and activation names of a network, read from a trace or a Sequential."""
+
+    sizes: list
+    activations: list
+
+    @property
+    def detailed(self):
+        return max(self.sizes) <= MAX_NEURONS
+
+
+@dataclass
+class Node:
+    id: str
+    x: float
+    y: float
+    layer: int
+    index: int
+    title: str
+    box: tuple = ()  # (width, height) for a layer-level box
+
+
+@dataclass
+class Edge:
+    id: str
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    layer: int
+    label_x: float
+    label_y: float
+
+
+@dataclass
+class Layout:
+    width: float
+    height: float
+    structure: Structure
+    nodes: list = field(default_factory=list)
+    edges: list = field(default_factory=list)
+    captions: list = field(default_factory=list)  # (x, y, text)
+
+
+def structure_from_trace(trace):
+    """Return the layer widths and activation names stated by a trace's parameters."""
+    sizes = []
+    activations = []
+    k = 1
+    while f"W{k}" in trace.parameters_before:
+        W = trace.parameters_before[f"W{k}"]
+        if k == 1:
+            sizes.append(W.shape[0])
+        sizes.append(W.shape[1])
+        kind = "identity"
+        for quantity in trace.select(phase="forward", layer=k):
+            if quantity.operation.startswith("activation:"):
+                kind = quantity.operation.split(":", 1)[1]
+        activations.append(ACTIVATION_NAMES.get(kind, kind))
+        k += 1
+    return Structure(sizes, activations)
+
+
+def structure_from_network(network):
+    """Return the layer widths and activation names of a Sequential network."""
+    sizes = [network.dense_layers[0].in_features]
+    activations = []
+    for dense in network.dense_layers:
+        sizes.append(dense.out_features)
+        kind = "identity"
+        for layer in network.layers:
+            if layer.number == dense.number and layer is not dense and layer.kind != "dropout":
+                kind = layer.kind
+        activations.append(ACTIVATION_NAMES.get(kind, kind))
+    return Structure(sizes, activations)
+
+
+def layer_title(structure, layer):
+    if layer == 0:
+        return "input"
+    if layer == len(structure.sizes) - 1:
+        return f"output ({structure.activations[layer - 1]})"
+    return f"hidden {layer} ({structure.activations[layer - 1]})"
+
+
+def layout(structure):
+    """Place neurons and edges (or layer boxes and arrows) on a canvas."""
+    n_layers = len(structure.sizes)
+    width = 2 * MARGIN_X + (n_layers - 1) * LAYER_GAP
+    if structure.detailed:
+        tallest = max(structure.sizes)
+    else:
+        tallest = 2
+    height = MARGIN_TOP + MARGIN_BOTTOM + tallest * UNIT_GAP
+    result = Layout(width=width, height=height, structure=structure)
+    middle = MARGIN_TOP + tallest * UNIT_GAP / 2
+    positions = []
+    for layer, size in enumerate(structure.sizes):
+        x = MARGIN_X + layer * LAYER_GAP
+        result.captions.append((x, MARGIN_TOP - 30, layer_title(structure, layer)))
+        if not structure.detailed:
+            result.nodes.append(Node(f"n-{layer}", x, middle, layer, 0, f"{layer_title(structure, layer)}: {size} units",
+                                     box=(120, 70)))
+            positions.append([(x, middle)])
+            continue
+        top = middle - (size - 1) * UNIT_GAP / 2
+        column = []
+        for index in range(size):
+            y = top + index * UNIT_GAP
+            result.nodes.append(Node(f"n-{layer}-{index}", x, y, layer, index,
+                                     f"{layer_title(structure, layer)}, unit {index + 1}"))
+            column.append((x, y))
+        positions.append(column)
+    for k in range(1, n_layers):
+        if not structure.detailed:
+            (x1, y1), (x2, y2) = positions[k - 1][0], positions[k][0]
+            result.edges.append(Edge(f"e-{k}", x1 + 60, y1, x2 - 60, y2, k, (x1 + x2) / 2, y1 - 14))
+            continue
+        n_out = len(positions[k])
+        for i, (x1, y1) in enumerate(positions[k - 1]):
+            for j, (x2, y2) in enumerate(positions[k]):
+                fraction = 0.22 + 0.5 * (j + 0.5) / n_out
+                if n_out == 1:
+                    fraction = 0.3
+                lx = x1 + fraction * (x2 - x1)
+                ly = y1 + fraction * (y2 - y1)
+                result.edges.append(Edge(f"e-{k}-{i}-{j}", x1 + RADIUS, y1, x2 - RADIUS, y2, k, lx, ly))
+    return result
+
+
+# ---------------------------------------------------------------- highlights
+
+_PARAMETER = re.compile(r"^(?:d|v_|m_|m_hat_|v_hat_)?([Wb])(\d+)(?:_new)?$")
+_LAYER_SYMBOL = re.compile(r"^(?:z|a|delta|mask)(\d+)(?:_dropped)?$")
+_DERIVATIVE = re.compile(r"^[A-Za-z_]+'\(z(\d+)\)$")
+_UPSTREAM = re.compile(r"^dL/da(\d+)(?:_dropped)?$")
+
+
+def _units(structure, layer):
+    if not structure.detailed:
+        return [f"n-{layer}"]
+    return [f"n-{layer}-{i}" for i in range(structure.sizes[layer])]
+
+
+def _weights(structure, k):
+    if not structure.detailed:
+        return [f"e-{k}"]
+    return [f"e-{k}-{i}-{j}" for i in range(structure.sizes[k - 1]) for j in range(structure.sizes[k])]
+
+
+def highlight_ids(trace, quantity, structure=None):
+    """Return the ids of the neurons and edges a quantity involves on the diagram."""
+    structure = structure or structure_from_trace(trace)
+    last = len(structure.sizes) - 1
+    symbol = quantity.symbol
+    if symbol == "X":
+        return _units(structure, 0)
+    if symbol in ("y", "t", "L", "dL/dy"):
+        return _units(structure, last)
+    match = _PARAMETER.match(symbol)
+    if match:
+        kind, k = match.group(1), int(match.group(2))
+        if k > last:
+            return []
+        if kind == "b":
+            return _units(structure, k)
+        ids = _weights(structure, k)
+        if symbol.startswith("dW"):
+            ids = _units(structure, k - 1) + ids + _units(structure, k)
+        return ids
+    match = _LAYER_SYMBOL.match(symbol) or _DERIVATIVE.match(symbol)
+    if match:
+        k = int(match.group(1))
+        if k > last:
+            return []
+        ids = _units(structure, k)
+        if symbol.startswith("z"):
+            ids = _units(structure, k - 1) + _weights(structure, k) + ids
+        return ids
+    match = _UPSTREAM.match(symbol)
+    if match:
+        k = int(match.group(1))
+        if k + 1 > last:
+            return _units(structure, k)
+        return _units(structure, k) + _weights(structure, k + 1) + _units(structure, k + 1)
+    if quantity.layer and quantity.layer <= last:
+        return _units(structure, quantity.layer)
+    return []
+
+
+# ---------------------------------------------------------------- labels
+
+PHASE_LABELS = {
+    "parameters": "initial weights and biases",
+    "forward": "forward pass: pre-activation z and output a of each unit",
+    "loss": "loss: output y against target t",
+    "backward": "backward pass: delta = dL/dz of each unit, weight gradients dW on the edges",
+    "update": "update: new weights and biases",
+}
+
+
+def _first_row(value):
+    array = np.asarray(value)
+    if array.ndim == 2:
+        return array[0]
+    return array
+
+
+def _short(x, precision):
+    return format_number(x, precision)
+
+
+def _summary(value, precision):
+    array = np.asarray(value, dtype=float)
+    if array.size == 0:
+        return ""
+    return f"mean {_short(array.mean(), precision)}, |max| {_short(np.abs(array).max(), precision)}"
+
+
+def diagram_labels(trace, phase, precision=3, structure=None):
+    """Return ``{id: [lines]}`` of text for the neurons and edges in one phase.
+
+    Per-sample values come from the first sample of the batch. Layer-level
+    diagrams show a summary (mean and largest magnitude) instead.
+    """
+    structure = structure or structure_from_trace(trace)
+    last = len(structure.sizes) - 1
+    labels = {}
+    before = trace.parameters_before
+    after = trace.parameters_after
+
+    def has(symbol):
+        return symbol in trace
+
+    def unit_values(layer, entries):
+        """Label each unit of ``layer`` with ``name=value`` lines from ``entries`` [(name, array)]."""
+        if not structure.detailed:
+            labels[f"n-{layer}"] = [f"{name}: {_summary(value, precision)}" for name, value in entries]
+            return
+        for i in range(structure.sizes[layer]):
+            labels[f"n-{layer}-{i}"] = [f"{name}={_short(_first_row(value)[i], precision)}" for name, value in entries]
+
+    def edge_values(k, matrix, name):
+        if not structure.detailed:
+            labels[f"e-{k}"] = [f"{name}{k}: {_summary(matrix, precision)}"]
+            return
+        for i in range(structure.sizes[k - 1]):
+            for j in range(structure.sizes[k]):
+                labels[f"e-{k}-{i}-{j}"] = [_short(matrix[i, j], precision)]
+
+    if has("X"):
+        unit_values(0, [("x", trace.value("X"))])
+    for k in range(1, last + 1):
+        W = before.get(f"W{k}")
+        b = before.get(f"b{k}")
+        output = "y" if k == last else f"a{k}"
+        if phase == "parameters":
+            edge_values(k, W, "W")
+            unit_values(k, [("b", b)])
+        elif phase == "forward":
+            edge_values(k, W, "W")
+            entries = [(f"z{k}" if structure.detailed else "z", trace.value(f"z{k}"))] if has(f"z{k}") else []
+            if has(output) and output != f"z{k}":
+                entries.append(("y" if k == last else "a", trace.value(output)))
+            unit_values(k, entries)
+        elif phase == "loss":
+            edge_values(k, W, "W")
+            if k == last and has("y") and has("t"):
+                unit_values(k, [("y", trace.value("y")), ("t", trace.value("t"))])
+            elif has(output):
+                unit_values(k, [("a", trace.value(output))])
+        elif phase == "backward":
+            if has(f"dW{k}"):
+                edge_values(k, trace.value(f"dW{k}"), "dW")
+            if has(f"delta{k}"):
+                unit_values(k, [("δ", trace.value(f"delta{k}"))])
+        elif phase == "update":
+            if f"W{k}" in after:
+                edge_values(k, after[f"W{k}"], "W")
+            if f"b{k}" in after:
+                unit_values(k, [("b", after[f"b{k}"])])
+    return labels
