@@ -72,10 +72,10 @@ def layout_svg(plan, labels=None, highlight=(), title="", standalone=True, prefi
             parts.append(f'<text class="unit-label" x="{node.x:.1f}" y="{node.y + 4:.1f}">{node.index + 1}</text>')
             label_y = node.y + 35
         lines = labels.get(node.id, [])
-        parts.append(f'<text id="{prefix}{node.id}-label" class="unit-label" x="{node.x:.1f}" y="{label_y:.1f}">')
-        for number, line in enumerate(lines[:3]):
-            parts.append(f'<tspan x="{node.x:.1f}" dy="{0 if number == 0 else 13}">{escape(line)}</tspan>')
-        parts.append("</text>")
+        spans = "".join(f'<tspan x="{node.x:.1f}" dy="{0 if number == 0 else 13}">{escape(line)}</tspan>'
+                        for number, line in enumerate(lines[:3]))
+        parts.append(f'<text id="{prefix}{node.id}-label" class="unit-label" x="{node.x:.1f}" '
+                     f'y="{label_y:.1f}">{spans}</text>')
     for x, y, text in plan.captions:
         parts.append(f'<text class="caption" x="{x:.1f}" y="{y:.1f}">{escape(text)}</text>')
     parts.append("</svg>")
