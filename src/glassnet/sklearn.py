@@ -52,7 +52,8 @@ from .losses import get_loss  # noqa: E402
 from .network import Sequential  # noqa: E402
 from .optimizers import Optimizer, get_optimizer  # noqa: E402
 from .trace import Trace  # noqa: E402
-from .training import Callback, History, TrainingState, fit  # noqa: E402
+from .callbacks import EarlyStopping  # noqa: E402
+from .training import Callback, History, fit  # noqa: E402
 from .validation import check_dtype  # noqa: E402
 
 __all__ = ["GlassClassifier", "GlassRegressor"]
@@ -61,35 +62,6 @@ HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "logistic", "iden
 CLASSIFIER_LOSSES = ("cross-entropy", "mean-squared-error", "half-squared-error")
 REGRESSOR_LOSSES = ("mean-squared-error", "half-squared-error")
 OPTIMIZER_NAMES = ("sgd", "adam", "adamw", "rmsprop")
-
-
-class _EarlyStopping(Callback):
-    """Stop when the validation loss has not improved by ``tol`` for ``patience`` epochs.
-
-    Keeps a copy of the parameters of the best epoch so that ``fit`` can restore them.
-    """
-
-    def __init__(self, patience: int, tol: float) -> None:
-        self.patience = patience
-        self.tol = tol
-        self.best_loss = float("inf")
-        self.best_parameters: dict[str, np.ndarray] | None = None
-        self.epochs_without_improvement = 0
-
-    def on_epoch_end(self, state: TrainingState) -> None:
-        value = state.record.get("val_loss", float("nan"))
-        if value < self.best_loss - self.tol:
-            self.epochs_without_improvement = 0
-        else:
-            self.epochs_without_improvement += 1
-        if value < self.best_loss:
-            self.best_loss = float(value)
-            self.best_parameters = state.network.get_parameters()
-        if self.epochs_without_improvement >= self.patience:
-            state.stop_reason = (
-                f"validation loss did not improve by more than tol={self.tol:g} "
-                f"for {self.patience} epochs (early stopping)"
-            )
 
 
 class _GlassEstimator(BaseEstimator):  # type: ignore[misc]
@@ -112,6 +84,7 @@ class _GlassEstimator(BaseEstimator):  # type: ignore[misc]
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
         weight_decay: float = 0.0,
+        l2: float = 0.0,
         clip_norm: float | None = None,
         batch_size: int | str = "auto",
         max_iter: int = 200,
@@ -137,6 +110,7 @@ class _GlassEstimator(BaseEstimator):  # type: ignore[misc]
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.weight_decay = weight_decay
+        self.l2 = l2
         self.clip_norm = clip_norm
         self.batch_size = batch_size
         self.max_iter = max_iter
@@ -301,24 +275,21 @@ class _GlassEstimator(BaseEstimator):  # type: ignore[misc]
     def _run_epochs(self, X: np.ndarray, t: np.ndarray, epochs: int,
                     validation: tuple[np.ndarray, np.ndarray] | None, early_stopping: bool) -> History:
         callbacks: list[Callback] = []
-        stopper = None
         if early_stopping and validation is not None:
-            stopper = _EarlyStopping(self.n_iter_no_change, float(self.tol))
-            callbacks.append(stopper)
+            callbacks.append(EarlyStopping(monitor="val_loss", patience=int(self.n_iter_no_change),
+                                           min_delta=float(self.tol), restore_best_weights=True))
         if self.verbose:
             from .progress import PlainProgress
 
             callbacks.append(PlainProgress())
         history = fit(self.network_, X, t, loss=self._engine_loss(), optimizer=self.optimizer_,
                       epochs=epochs, batch_size=self._batch_size(X.shape[0]), shuffle=bool(self.shuffle),
-                      seed=self._rng, validation_data=validation, callbacks=callbacks)
+                      seed=self._rng, validation_data=validation, callbacks=callbacks, l2=float(self.l2))
         self.loss_curve_.extend(float(value) for value in history["train_loss"])
         if validation is not None:
             scores = [float(value) for value in history["val_loss"]]
             self.validation_scores_ = (self.validation_scores_ or []) + scores
             self.best_validation_loss_ = float(np.nanmin(self.validation_scores_))
-        if stopper is not None and stopper.best_parameters is not None:
-            self.network_.set_parameters(stopper.best_parameters)
         self.n_iter_ += len(history)
         self.t_ = self.optimizer_.iterations
         self.loss_ = self.loss_curve_[-1]
@@ -429,7 +400,11 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         Adam and AdamW moment decay rates, and the epsilon of Adam, AdamW and RMSprop.
     weight_decay : float, default=0.0
-        L2 penalty (decoupled for AdamW).
+        Weight decay of the optimizer: ``weight_decay · p`` added to every
+        gradient (decoupled from the gradient for AdamW).
+    l2 : float, default=0.0
+        L2 penalty ``½ · l2 · Σ ||W||²`` on the Dense weights, added to the
+        training loss (scikit-learn's ``alpha``, up to its scaling).
     clip_norm : float or None, default=None
         Clip the global gradient norm to this value.
     batch_size : int or "auto", default="auto"
@@ -501,6 +476,7 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
         weight_decay: float = 0.0,
+        l2: float = 0.0,
         clip_norm: float | None = None,
         batch_size: int | str = "auto",
         max_iter: int = 200,
@@ -518,7 +494,7 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
         super().__init__(
             hidden_layer_sizes, activation, loss=loss, optimizer=optimizer, learning_rate=learning_rate,
             momentum=momentum, nesterov=nesterov, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-            weight_decay=weight_decay, clip_norm=clip_norm, batch_size=batch_size, max_iter=max_iter,
+            weight_decay=weight_decay, l2=l2, clip_norm=clip_norm, batch_size=batch_size, max_iter=max_iter,
             shuffle=shuffle, early_stopping=early_stopping, validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change, tol=tol, dropout=dropout, warm_start=warm_start,
             random_state=random_state, dtype=dtype, verbose=verbose,
@@ -679,6 +655,7 @@ class GlassRegressor(RegressorMixin, _GlassEstimator):
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
         weight_decay: float = 0.0,
+        l2: float = 0.0,
         clip_norm: float | None = None,
         batch_size: int | str = "auto",
         max_iter: int = 200,
@@ -696,7 +673,7 @@ class GlassRegressor(RegressorMixin, _GlassEstimator):
         super().__init__(
             hidden_layer_sizes, activation, loss=loss, optimizer=optimizer, learning_rate=learning_rate,
             momentum=momentum, nesterov=nesterov, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-            weight_decay=weight_decay, clip_norm=clip_norm, batch_size=batch_size, max_iter=max_iter,
+            weight_decay=weight_decay, l2=l2, clip_norm=clip_norm, batch_size=batch_size, max_iter=max_iter,
             shuffle=shuffle, early_stopping=early_stopping, validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change, tol=tol, dropout=dropout, warm_start=warm_start,
             random_state=random_state, dtype=dtype, verbose=verbose,
