@@ -280,7 +280,7 @@ def test_feature_names_in_from_dataframe():
         ({"validation_fraction": 1.5}, "validation_fraction=1.5 must be None or a number in"),
         ({"early_stopping": True, "validation_fraction": 0.0}, "early_stopping=True needs a validation split"),
         ({"dtype": "float16"}, "dtype='float16' is not supported"),
-        ({"learning_rate": -1.0}, "learning_rate=-1.0 must be > 0"),
+        ({"learning_rate": -1.0}, "learning_rate=-1 is out of range; expected a finite number > 0"),
         ({"dropout": 1.0}, r"dropout rate=1.0 must be in \[0, 1\)"),
     ],
 )
