@@ -26,6 +26,7 @@ from .losses import (
 )
 from .network import Sequential
 from .optimizers import SGD, Adam, AdamW, RMSprop, get_optimizer
+from .serialization import load_model, load_network, save_model, save_network
 from .trace import Quantity, Trace
 
 __version__ = "0.1.0"
@@ -60,6 +61,10 @@ __all__ = [
     "get_loss",
     "get_optimizer",
     "gradcheck",
+    "load_model",
+    "load_network",
     "mlp",
     "network_from_config",
+    "save_model",
+    "save_network",
 ]

@@ -1,31 +1,99 @@
-"""Progress reporting callbacks for :func:`glassnet.training.fit`."""
+"""Progress reporting callbacks for :func:`glassnet.training.fit`.
 
+Three displays share one start summary and one end line:
+
+- :class:`PlainProgress`: one fixed-format line per epoch, for logs, pipes and CI;
+- :class:`RichProgress`: a live bar on a terminal (needs ``rich``);
+- :class:`NotebookProgress`: one HTML block in a Jupyter or Colab notebook,
+  updated in place at most a few times per second.
+
+:func:`make_progress` picks one for the environment.
+"""
+
+import html
+import os
 import sys
 import time
 
 from .training import Callback
 
 
+def start_summary(state, config=None):
+    """Return the lines printed when training starts: sizes, dtype, seed and configuration."""
+    network = state.network
+    lines = [
+        f"training {network.n_parameters:,} parameters ({network.dtype.name}) on {state.n_train} samples, "
+        f"validating on {state.n_val}",
+        f"{state.epochs} epochs, batch size {state.batch_size}, seed {state.seed}, optimizer {state.optimizer!r}, "
+        f"loss {state.loss.name}",
+    ]
+    if config:
+        shown = ", ".join(f"{key}={_format_setting(value)}" for key, value in config.items())
+        lines.append(f"configuration: {shown}")
+    return lines
+
+
+def end_summary(state):
+    """Return the line printed when training ends, saying why it stopped."""
+    elapsed = time.perf_counter() - state.started
+    text = f"stopped after epoch {state.epoch} (step {state.step}, {elapsed:.2f} s): {state.stop_reason}"
+    record = state.history.records[-1] if state.history.records else None
+    if record is not None:
+        text += f"; final train_loss {record['train_loss']:.5f}"
+        metric = validation_metric(record)
+        if metric is not None:
+            text += f", {metric[0]} {metric[1]:.5f}"
+    return text
+
+
+def validation_metric(record):
+    """Return ``(name, value)`` of the validation metric shown in progress displays, or None.
+
+    A metric such as ``val_accuracy`` is preferred over ``val_loss``.
+    """
+    names = [key for key in record if key.startswith("val_") and isinstance(record[key], (int, float))]
+    if not names:
+        return None
+    preferred = [name for name in names if name != "val_loss"] or names
+    return preferred[0], float(record[preferred[0]])
+
+
+def samples_per_second(samples, seconds):
+    return samples / seconds if seconds > 0 else float("inf")
+
+
+def _format_setting(value):
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
 class PlainProgress(Callback):
     """Print a start summary, one fixed-format line per epoch and why training stopped.
 
-    Suits logs, CI and pipes; it never redraws a line.
+    Suits logs, CI and pipes, because it never redraws a line.
+
+    Parameters
+    ----------
+    stream : file, optional
+        Defaults to ``sys.stdout`` at the time of printing.
+    every : int
+        Print every ``every`` epochs (and always the last).
+    config : dict, optional
+        Training configuration, shown in the start summary.
     """
 
-    def __init__(self, stream=None, every=1):
+    def __init__(self, stream=None, every=1, config=None):
         self.stream = stream
         self.every = every
+        self.config = config
 
     def _print(self, text):
         print(text, file=self.stream or sys.stdout, flush=True)
 
     def on_train_begin(self, state):
-        network = state.network
-        self._print(
-            f"training {network.n_parameters} parameters ({network.dtype.name}) on {state.n_train} samples, "
-            f"validating on {state.n_val}; {state.epochs} epochs, batch size {state.batch_size}, "
-            f"seed {state.seed}; optimizer {state.optimizer!r}; loss {state.loss.name}"
-        )
+        for line in start_summary(state, self.config):
+            self._print(line)
 
     def on_epoch_end(self, state):
         record = state.record
@@ -33,13 +101,189 @@ class PlainProgress(Callback):
             return
         parts = [f"epoch {record['epoch']:>4}", f"step {record['step']:>6}", f"train_loss {record['train_loss']:.5f}"]
         for key, value in record.items():
-            if key.startswith("val_"):
+            if key.startswith("val_") and isinstance(value, (int, float)):
                 parts.append(f"{key} {value:.5f}")
         parts.append(f"lr {record['learning_rate']:.3g}")
-        samples_per_second = state.n_train / record["seconds"] if record["seconds"] > 0 else float("inf")
-        parts.append(f"{samples_per_second:,.0f} samples/s")
+        parts.append(f"{samples_per_second(state.n_train, record['seconds']):,.0f} samples/s")
         self._print("  ".join(parts))
 
     def on_train_end(self, state):
-        elapsed = time.perf_counter() - state.started
-        self._print(f"stopped: {state.stop_reason} after {state.step} steps in {elapsed:.2f} s")
+        self._print(end_summary(state))
+
+
+class RichProgress(Callback):
+    """A live progress bar on a terminal: epochs, batches, loss, validation metric, learning rate, speed.
+
+    Needs the ``rich`` package (extra ``progress``). The bar redraws at most
+    ``refresh_per_second`` times a second, so fast epochs cost nothing.
+    """
+
+    def __init__(self, config=None, console=None, refresh_per_second=8):
+        from .errors import require
+
+        require("rich", "rich", "the live progress bar")
+        self.config = config
+        self.console = console
+        self.refresh_per_second = refresh_per_second
+        self._progress = None
+
+    def on_train_begin(self, state):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        console = self.console or Console()
+        for line in start_summary(state, self.config):
+            console.print(line, highlight=False, markup=False)
+        self._progress = Progress(
+            TextColumn("epoch {task.fields[epoch]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[metrics]}"),
+            TimeElapsedColumn(),
+            console=console,
+            refresh_per_second=self.refresh_per_second,
+            transient=False,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task("train", total=state.epochs, epoch=f"{state.epoch}/{state.epochs}",
+                                             metrics="")
+        self._batch_task = self._progress.add_task("batches", total=state.n_train, epoch="  batch",
+                                                   metrics="")
+        self._epoch_started = time.perf_counter()
+        self._last_record = None
+
+    def on_epoch_begin(self, state):
+        self._epoch_started = time.perf_counter()
+        self._progress.update(self._task, epoch=f"{state.epoch}/{state.epochs}", completed=state.epoch - 1)
+        self._progress.update(self._batch_task, completed=0)
+
+    def on_batch_end(self, state):
+        speed = samples_per_second(state.position, time.perf_counter() - self._epoch_started)
+        self._progress.update(self._batch_task, completed=state.position,
+                              metrics=f"loss {state.batch_loss:.4f}  {speed:,.0f} samples/s")
+
+    def on_epoch_end(self, state):
+        record = state.record
+        parts = [f"train_loss {record['train_loss']:.4f}"]
+        metric = validation_metric(record)
+        if metric is not None:
+            parts.append(f"{metric[0]} {metric[1]:.4f}")
+        parts.append(f"lr {record['learning_rate']:.3g}")
+        parts.append(f"{samples_per_second(state.n_train, record['seconds']):,.0f} samples/s")
+        self._progress.update(self._task, completed=state.epoch, metrics="  ".join(parts))
+
+    def on_train_end(self, state):
+        if self._progress is None:
+            return
+        self._progress.stop()
+        self._progress.console.print(end_summary(state), highlight=False, markup=False)
+        self._progress = None
+
+
+class NotebookProgress(Callback):
+    """One HTML block in a notebook, updated in place (``IPython.display`` with a ``display_id``).
+
+    Updates are throttled to one per ``min_interval`` seconds plus one at the
+    end of every epoch, so the output neither floods the notebook nor leaves
+    it without news during a long epoch.
+    """
+
+    def __init__(self, config=None, min_interval=0.5):
+        from .errors import require
+
+        self._display = require("IPython.display", "notebook", "the notebook progress display")
+        self.config = config
+        self.min_interval = min_interval
+        self._handle = None
+        self._last_update = 0.0
+        self._summary = []
+        self._lines = ""
+
+    def on_train_begin(self, state):
+        self._summary = start_summary(state, self.config)
+        self._epoch_started = time.perf_counter()
+        self._handle = self._display.display(self._display.HTML(self._html(state)), display_id=True)
+        self._last_update = time.perf_counter()
+
+    def on_epoch_begin(self, state):
+        self._epoch_started = time.perf_counter()
+
+    def on_batch_end(self, state):
+        now = time.perf_counter()
+        if now - self._last_update >= self.min_interval:
+            self._update(state, now)
+
+    def on_epoch_end(self, state):
+        record = state.record
+        parts = [f"train_loss {record['train_loss']:.4f}"]
+        metric = validation_metric(record)
+        if metric is not None:
+            parts.append(f"{metric[0]} {metric[1]:.4f}")
+        parts.append(f"lr {record['learning_rate']:.3g}")
+        parts.append(f"{samples_per_second(state.n_train, record['seconds']):,.0f} samples/s")
+        self._lines = f"epoch {state.epoch}: " + "  ".join(parts)
+        self._update(state, time.perf_counter())
+
+    def on_train_end(self, state):
+        self._summary = self._summary + [end_summary(state)]
+        self._update(state, time.perf_counter(), final=True)
+
+    def _update(self, state, now, final=False):
+        self._last_update = now
+        if self._handle is not None:
+            self._handle.update(self._display.HTML(self._html(state, final)))
+
+    def _html(self, state, final=False):
+        done = state.epoch if final else max(state.epoch - 1, 0) + state.position / max(state.n_train, 1)
+        speed = samples_per_second(state.position, time.perf_counter() - self._epoch_started)
+        rows = "".join(f"<div>{html.escape(line)}</div>" for line in self._summary)
+        status = (f"epoch {state.epoch}/{state.epochs}, step {state.step}, batch loss {state.batch_loss:.4f}, "
+                  f"{speed:,.0f} samples/s")
+        return (
+            f"<div style='font-family: monospace'>{rows}"
+            f"<progress value='{done:.3f}' max='{state.epochs}' style='width: 40em'></progress>"
+            f"<div>{html.escape(status)}</div><div>{html.escape(self._lines)}</div></div>"
+        )
+
+
+def in_notebook():
+    """Return True inside a Jupyter or Colab kernel (never imports IPython itself)."""
+    shell = sys.modules.get("IPython")
+    if shell is None:
+        return False
+    ipython = shell.get_ipython() if hasattr(shell, "get_ipython") else None
+    return ipython is not None and type(ipython).__name__ in ("ZMQInteractiveShell", "Shell")
+
+
+def make_progress(mode="auto", config=None, stream=None):
+    """Return the progress callback for ``mode``: ``auto``, ``rich``, ``plain``, ``notebook`` or ``none``.
+
+    ``auto`` gives the notebook display in a notebook, the plain lines when
+    stdout is not a terminal or the ``CI`` environment variable is ``true``,
+    and the rich bar otherwise (plain lines when rich is not installed).
+    """
+    from .errors import InvalidInputError
+
+    modes = ("auto", "rich", "plain", "notebook", "none")
+    if mode not in modes:
+        raise InvalidInputError(f"progress={mode!r} is not known; use one of: {', '.join(modes)}")
+    if mode == "none":
+        return None
+    if mode == "auto":
+        output = stream or sys.stdout
+        if in_notebook():
+            mode = "notebook"
+        elif os.environ.get("CI", "").lower() in ("true", "1") or not getattr(output, "isatty", lambda: False)():
+            mode = "plain"
+        else:
+            try:
+                import rich  # noqa: F401
+            except ImportError:
+                mode = "plain"
+            else:
+                mode = "rich"
+    if mode == "rich":
+        return RichProgress(config=config)
+    if mode == "notebook":
+        return NotebookProgress(config=config)
+    return PlainProgress(stream=stream, config=config)

@@ -21,6 +21,9 @@ COMMANDS = {
     "exercise": ("exercise", "write a backpropagation exercise with friendly numbers, and its answer key"),
     "gradcheck": ("gradcheck", "compare analytic gradients with finite differences"),
     "train": ("train", "train an MLP on a bundled data set or a CSV file"),
+    "predict": ("predict", "apply a saved model to a CSV file"),
+    "evaluate": ("evaluate", "print the metrics of a saved model on a CSV file or a data set's test split"),
+    "plot": ("plot", "draw decision regions or training curves to a PNG file"),
 }
 
 

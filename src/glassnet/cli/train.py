@@ -6,6 +6,8 @@ the per-data-set default; an option given on the command line overrides it.
 
 import argparse
 
+from .train_files import TrainingFiles, add_file_arguments, apply_resume
+
 DATASET_NAMES = "iris, wine, breast-cancer, digits, moons, circles, spirals, xor, mnist1d"
 
 
@@ -21,7 +23,8 @@ def _sizes(text):
 
 def add_arguments(parser):
     data = parser.add_argument_group("data")
-    source = data.add_mutually_exclusive_group(required=True)
+    # Not required by argparse: --resume names the data set through its checkpoint.
+    source = data.add_mutually_exclusive_group()
     source.add_argument("--dataset", metavar="NAME", help=f"bundled data set: {DATASET_NAMES}")
     source.add_argument("--data", metavar="FILE.csv", help="CSV file with a header row (use with --target)")
     data.add_argument("--target", metavar="COLUMN", help="target column of --data (default: the last column)")
@@ -75,6 +78,7 @@ def add_arguments(parser):
     regularization.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds of training")
     regularization.add_argument("--seed", type=int,
                                 help="seed of the split, the initial weights, dropout and the shuffling (default 0)")
+    add_file_arguments(parser)
 
 
 # Command-line option name -> TrainConfig field, for options that map one to one.
@@ -97,6 +101,8 @@ def load_training_data(args):
     from ..data import load_csv, load_dataset
     from ..errors import InvalidInputError
 
+    if args.dataset is None and args.data is None:
+        raise InvalidInputError("no data given; pass --dataset NAME, --data FILE.csv or --resume CHECKPOINT")
     if args.dataset is not None:
         for option, value in (("--target", args.target), ("--task", args.task)):
             if value is not None:
@@ -124,10 +130,19 @@ def split_for_training(dataset, config):
     return split, split.X_test, split.y_test
 
 
+def data_source(args, dataset):
+    """Return where the training data came from, stored in models and checkpoints."""
+    import os
+
+    if args.dataset is not None:
+        return {"dataset": dataset.name}
+    return {"csv": os.path.abspath(args.data), "target": dataset.schema.target, "task": dataset.task}
+
+
 def run(args):
     from ..model import train_model
-    from ..progress import PlainProgress
 
+    checkpoint = apply_resume(args)
     dataset = load_training_data(args)
     config = config_from_args(args, dataset.name if args.dataset is not None else None)
     split, X_test, y_test = split_for_training(dataset, config)
@@ -137,9 +152,16 @@ def run(args):
           + (f", {len(dataset.class_names)} classes" if classification else ", regression"))
 
     schema = dataset.schema.to_dict() if dataset.schema is not None else None
-    model = train_model(split.X_train, split.y_train, task=dataset.task, class_names=dataset.class_names,
-                        config=config, validation=(split.X_val, split.y_val), feature_names=dataset.feature_names,
-                        callbacks=[PlainProgress()], schema=schema)
+    files = TrainingFiles(args, config.to_dict(), data_source(args, dataset))
+    try:
+        model = train_model(split.X_train, split.y_train, task=dataset.task, class_names=dataset.class_names,
+                            config=config, validation=(split.X_val, split.y_val),
+                            feature_names=dataset.feature_names, callbacks=files.callbacks(), schema=schema,
+                            resume=checkpoint)
+    finally:
+        files.close()
+    if files.interrupted:
+        return 130
 
     if len(X_test):
         X_report, y_report, part = X_test, y_test, "test"
@@ -151,4 +173,5 @@ def run(args):
         print(f"{part} accuracy {report['accuracy']:.4f} on {len(X_report)} samples")
     else:
         print(f"{part} mse {report['mse']:.5f}  mae {report['mae']:.5f}  r2 {report['r2']:.4f}")
+    files.write(model)
     return 0

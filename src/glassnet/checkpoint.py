@@ -1,0 +1,309 @@
+"""Checkpoints: save a training run between batches and continue it bitwise.
+
+A checkpoint is a glassnet file of kind ``checkpoint`` (see
+:mod:`glassnet.serialization`). Besides the architecture and parameters it
+stores the optimizer state, the epoch, the position inside the epoch, the
+step count, the shuffling generator's state before the epoch's permutation,
+the Dropout generators' states and the history so far. Resuming with the same
+data and configuration therefore gives parameters bitwise identical to an
+uninterrupted run.
+
+Two callbacks write checkpoints during :func:`glassnet.training.fit`:
+:class:`CheckpointEvery` every N epochs, and :class:`InterruptCheckpoint` when
+the user presses Ctrl-C (SIGINT), after the batch in progress.
+"""
+
+import logging
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InvalidInputError, ModelFileError
+from .serialization import (
+    network_arrays,
+    network_from_file_parts,
+    optimizer_from_file_parts,
+    optimizer_parts,
+    read_archive,
+    write_archive,
+)
+from .training import Callback, ResumePoint
+from .validation import check_positive_int
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: everything needed to continue a run.
+
+    Attributes
+    ----------
+    network : Sequential
+        The network at the checkpoint, with its parameters.
+    optimizer : Optimizer
+        The optimizer with its state (velocity, moments, step count).
+    point : ResumePoint
+        Where :func:`~glassnet.training.fit` continues.
+    layer_rngs : list of dict
+        ``{"layer": index, "group": index, "state": bit_generator.state}`` for
+        every layer with its own generator (Dropout); layers of one group
+        shared one generator.
+    config : dict or None
+        Training configuration of the run (``TrainConfig.to_dict()``).
+    data : dict or None
+        Where the training data came from, e.g. ``{"dataset": "moons"}``.
+    """
+
+    network: object
+    optimizer: object
+    point: ResumePoint
+    layer_rngs: list = field(default_factory=list)
+    config: dict = None
+    data: dict = None
+
+    def restore(self, network, optimizer):
+        """Copy the checkpoint into a freshly built ``network`` and ``optimizer``; return the ResumePoint.
+
+        The network must have the checkpoint's architecture and the optimizer
+        its type; both are checked before anything is changed.
+        """
+        if _architecture(network) != _architecture(self.network):
+            raise InvalidInputError(
+                "the checkpoint was written for a different network "
+                f"({_describe(self.network)}), not {_describe(network)}; resume with the checkpoint's settings"
+            )
+        if type(optimizer) is not type(self.optimizer):
+            raise InvalidInputError(
+                f"the checkpoint holds {self.optimizer!r} state, not {type(optimizer).__name__}; "
+                "resume with the checkpoint's optimizer"
+            )
+        network.set_parameters(self.network.get_parameters())
+        optimizer.load_state_dict(self.optimizer.state_dict())
+        optimizer.learning_rate = self.optimizer.learning_rate
+        _restore_layer_rngs(network, self.layer_rngs)
+        return self.point
+
+
+def resume_point(state):
+    """Return the :class:`ResumePoint` of a :class:`~glassnet.training.TrainingState` between batches."""
+    history = state.history
+    epoch_recorded = bool(history.records) and history.records[-1]["epoch"] == state.epoch
+    if state.epoch == 0 or epoch_recorded:
+        # Between epochs: the next epoch starts afresh from the generator as it is now.
+        return ResumePoint(epoch=state.epoch + 1, position=0, step=state.step,
+                           rng_state=state.rng.bit_generator.state, total_loss=0.0,
+                           records=[dict(record) for record in history.records])
+    return ResumePoint(epoch=state.epoch, position=state.position, step=state.step,
+                       rng_state=state.epoch_rng_state, total_loss=state.total_loss,
+                       records=[dict(record) for record in history.records])
+
+
+def save_checkpoint(path, state, *, config=None, data=None):
+    """Write a checkpoint of the run in ``state`` (a TrainingState) to ``path``, atomically."""
+    point = resume_point(state)
+    network = state.network
+    optimizer_metadata, optimizer_arrays = optimizer_parts(state.optimizer)
+    metadata = {
+        "kind": "checkpoint",
+        "network": network.config(),
+        "optimizer": optimizer_metadata,
+        "training": {
+            "epoch": point.epoch,
+            "position": point.position,
+            "step": point.step,
+            "rng_state": point.rng_state,
+            "total_loss": point.total_loss,
+            "records": point.records,
+            "epochs": state.epochs,
+            "batch_size": state.batch_size,
+        },
+        "layer_rngs": _layer_rng_states(network),
+        "config": config,
+        "data": data,
+    }
+    arrays = network_arrays(network)
+    arrays.update(optimizer_arrays)
+    write_archive(path, metadata, arrays)
+
+
+def load_checkpoint(path):
+    """Load a checkpoint written by :func:`save_checkpoint`.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is missing, not a checkpoint, or fails any check.
+    """
+    metadata, arrays = read_archive(path, kinds=("checkpoint",))
+    for name in arrays:
+        if not name.startswith(("network/", "optimizer/")):
+            raise ModelFileError(f"{path}: unexpected array {name!r} in a checkpoint")
+    network = network_from_file_parts(metadata.get("network"), arrays, path)
+    optimizer = optimizer_from_file_parts(metadata.get("optimizer"), arrays, network, path)
+    point = _read_point(metadata.get("training"), path)
+    layer_rngs = _read_layer_rngs(metadata.get("layer_rngs"), network, path)
+    for key in ("config", "data"):
+        if metadata.get(key) is not None and not isinstance(metadata[key], dict):
+            raise ModelFileError(f"{path}: {key} must be a mapping or null")
+    _restore_layer_rngs(network, layer_rngs)
+    return Checkpoint(network=network, optimizer=optimizer, point=point, layer_rngs=layer_rngs,
+                      config=metadata.get("config"), data=metadata.get("data"))
+
+
+def _architecture(network):
+    # The initialiser name is not part of the architecture: parameters are restored anyway.
+    layers = [{key: value for key, value in layer.config().items() if key != "init"} for layer in network.layers]
+    return network.dtype.name, layers
+
+
+def _describe(network):
+    sizes = [network.dense_layers[0].in_features] + [layer.out_features for layer in network.dense_layers]
+    return f"sizes {sizes}, {network.dtype.name}, {len(network.layers)} layers"
+
+
+def _layer_rng_states(network):
+    groups = {}
+    saved = []
+    for position, layer in enumerate(network.layers):
+        rng = getattr(layer, "rng", None)
+        if rng is None:
+            continue
+        group = groups.setdefault(id(rng), position)
+        saved.append({"layer": position, "group": group, "state": rng.bit_generator.state})
+    return saved
+
+
+def _restore_layer_rngs(network, layer_rngs):
+    shared = {}
+    for entry in layer_rngs:
+        layer = network.layers[entry["layer"]]
+        if entry["group"] in shared:
+            layer.rng = shared[entry["group"]]
+            continue
+        layer.rng.bit_generator.state = entry["state"]
+        shared[entry["group"]] = layer.rng
+
+
+def _check_generator_state(value, what, path):
+    try:
+        np.random.PCG64().state = value
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+        raise ModelFileError(f"{path}: {what} is not a valid PCG64 generator state ({exc})") from exc
+
+
+def _read_point(training, path):
+    if not isinstance(training, dict):
+        raise ModelFileError(f"{path}: the checkpoint has no 'training' mapping")
+    numbers = {}
+    for key in ("epoch", "position", "step"):
+        value = training.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ModelFileError(f"{path}: training {key}={value!r} must be an integer >= 0")
+        numbers[key] = value
+    if numbers["epoch"] < 1:
+        raise ModelFileError(f"{path}: training epoch={numbers['epoch']} must be >= 1")
+    total_loss = training.get("total_loss")
+    if isinstance(total_loss, bool) or not isinstance(total_loss, (int, float)):
+        raise ModelFileError(f"{path}: training total_loss={total_loss!r} must be a number")
+    records = training.get("records")
+    if not isinstance(records, list) or not all(isinstance(record, dict) for record in records):
+        raise ModelFileError(f"{path}: training records must be a list of mappings")
+    _check_generator_state(training.get("rng_state"), "the shuffling generator state", path)
+    return ResumePoint(epoch=numbers["epoch"], position=numbers["position"], step=numbers["step"],
+                       rng_state=training["rng_state"], total_loss=float(total_loss), records=records)
+
+
+def _read_layer_rngs(layer_rngs, network, path):
+    if not isinstance(layer_rngs, list):
+        raise ModelFileError(f"{path}: layer_rngs must be a list")
+    with_generator = [position for position, layer in enumerate(network.layers) if hasattr(layer, "rng")]
+    listed = [entry.get("layer") if isinstance(entry, dict) else None for entry in layer_rngs]
+    if listed != with_generator:
+        raise ModelFileError(f"{path}: layer_rngs lists layers {listed}; the network's Dropout layers are "
+                             f"{with_generator}")
+    for entry in layer_rngs:
+        if entry.get("group") not in with_generator or entry["group"] > entry["layer"]:
+            raise ModelFileError(f"{path}: layer_rngs group {entry.get('group')!r} is not a Dropout layer")
+        _check_generator_state(entry.get("state"), f"the generator of layer {entry['layer']}", path)
+    return layer_rngs
+
+
+class CheckpointEvery(Callback):
+    """Save a checkpoint every ``every`` epochs (and after the last one), replacing the previous one.
+
+    Parameters
+    ----------
+    path : str or Path
+    every : int
+        Interval in epochs, >= 1.
+    config, data : dict, optional
+        Stored in the checkpoint so ``glassnet train --resume`` can rebuild the run.
+    """
+
+    def __init__(self, path, every, *, config=None, data=None):
+        self.path = path
+        self.every = check_positive_int(every, "checkpoint_every")
+        self.config = config
+        self.data = data
+
+    def on_epoch_end(self, state):
+        if state.epoch % self.every == 0 or state.epoch == state.epochs:
+            save_checkpoint(self.path, state, config=self.config, data=self.data)
+            logger.info("saved checkpoint %s at epoch %d", self.path, state.epoch)
+
+
+class InterruptCheckpoint(Callback):
+    """On Ctrl-C (SIGINT), stop after the current batch and save a checkpoint.
+
+    The first Ctrl-C sets a flag that :func:`~glassnet.training.fit` reads
+    after each batch, so the parameters are never left half updated; a second
+    Ctrl-C interrupts at once. Outside the main thread, where Python cannot
+    install signal handlers, this callback does nothing.
+
+    Attributes
+    ----------
+    interrupted : bool
+        True once a Ctrl-C stopped training and the checkpoint was written.
+    """
+
+    def __init__(self, path, *, config=None, data=None, stream=None):
+        self.path = path
+        self.config = config
+        self.data = data
+        self.stream = stream
+        self.requested = False
+        self.interrupted = False
+        self._previous_handler = None
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def close(self):
+        """Put back the previous SIGINT handler; call it if :func:`fit` raised."""
+        if self._previous_handler is not None:
+            signal.signal(signal.SIGINT, self._previous_handler)
+            self._previous_handler = None
+
+    def on_train_begin(self, state):
+        if threading.current_thread() is threading.main_thread():
+            self._previous_handler = signal.signal(signal.SIGINT, self._handle)
+
+    def on_batch_end(self, state):
+        if self.requested and not state.stop_now:
+            state.stop_reason = "interrupted by Ctrl-C"
+            state.stop_now = True
+
+    def on_train_end(self, state):
+        self.close()
+        if not self.requested:
+            return
+        save_checkpoint(self.path, state, config=self.config, data=self.data)
+        self.interrupted = True
+        print(f"interrupted at epoch {state.epoch}, step {state.step}: checkpoint saved to {self.path}; "
+              f"continue with: glassnet train --resume {self.path}", file=self.stream or sys.stdout, flush=True)

@@ -1,0 +1,146 @@
+"""Options of ``glassnet train`` that write or read files.
+
+``--out``, ``--history``, ``--plot``, ``--checkpoint-every``, ``--checkpoint``,
+``--resume`` and ``--progress`` live here so that the train command only
+calls :func:`add_file_arguments`, :func:`apply_resume` and
+:class:`TrainingFiles`.
+"""
+
+from pathlib import Path
+
+
+def add_file_arguments(parser):
+    """Add the file and progress options to the ``train`` parser."""
+    group = parser.add_argument_group("files and progress")
+    group.add_argument("--out", metavar="PATH", help="save the trained model to PATH (e.g. model.glassnet)")
+    group.add_argument("--history", metavar="PATH",
+                       help="write the per-epoch history to PATH: CSV for a .csv suffix, else JSON")
+    group.add_argument("--plot", metavar="PNG", help="draw the loss and metric curves to a PNG file "
+                       "(needs the 'plot' extra)")
+    group.add_argument("--checkpoint-every", type=int, metavar="N",
+                       help="save a checkpoint every N epochs (and after the last)")
+    group.add_argument("--checkpoint", metavar="PATH",
+                       help="checkpoint file for --checkpoint-every and Ctrl-C "
+                            "(default: next to --out, else glassnet-checkpoint.glassnet)")
+    group.add_argument("--resume", metavar="PATH",
+                       help="continue the run saved in checkpoint PATH with its own settings and data")
+    group.add_argument("--progress", choices=["auto", "rich", "plain", "notebook", "none"], default="auto",
+                       help="progress display: a live bar on a terminal, one line per epoch otherwise "
+                            "(default auto)")
+
+
+def apply_resume(args):
+    """Load ``--resume`` and copy its training settings and data set name into ``args``.
+
+    Returns the :class:`~glassnet.checkpoint.Checkpoint`, or None without ``--resume``.
+    """
+    if not args.resume:
+        return None
+    from ..checkpoint import load_checkpoint
+    from ..errors import InvalidInputError
+
+    checkpoint = load_checkpoint(args.resume)
+    data = checkpoint.data or {}
+    if not checkpoint.config or not ("dataset" in data or "csv" in data):
+        raise InvalidInputError(
+            f"--resume {args.resume}: the checkpoint does not name its data and settings; "
+            "only checkpoints written by 'glassnet train' can be resumed from the command line"
+        )
+    if args.dataset is not None or args.data is not None:
+        raise InvalidInputError(
+            f"--resume {args.resume} continues on the checkpoint's own data; omit --dataset and --data"
+        )
+    for key, value in checkpoint.config.items():
+        if hasattr(args, key):
+            setattr(args, key, tuple(value) if isinstance(value, list) else value)
+    if "dataset" in data:
+        args.dataset = data["dataset"]
+        source = f"data set {args.dataset}"
+    else:
+        args.data, args.target, args.task = data["csv"], data.get("target"), data.get("task")
+        source = args.data
+    if not args.checkpoint:
+        args.checkpoint = args.resume
+    print(f"resuming {args.resume} at epoch {checkpoint.point.epoch}, step {checkpoint.point.step}, "
+          f"on {source}, with the checkpoint's settings")
+    return checkpoint
+
+
+def checkpoint_path(args):
+    """Return the checkpoint path: ``--checkpoint``, else derived from ``--out``."""
+    if args.checkpoint:
+        return Path(args.checkpoint)
+    if args.out:
+        out = Path(args.out)
+        return out.with_name(out.stem + ".checkpoint.glassnet")
+    return Path("glassnet-checkpoint.glassnet")
+
+
+class TrainingFiles:
+    """The callbacks and output files of one ``glassnet train`` run.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+    config : dict
+        ``TrainConfig.to_dict()`` of the run, stored in checkpoints.
+    data : dict
+        Where the data came from, e.g. ``{"dataset": "moons"}``.
+    """
+
+    def __init__(self, args, config, data):
+        from ..checkpoint import InterruptCheckpoint
+        from ..errors import InvalidInputError
+
+        self.args = args
+        self.config = config
+        self.data = data
+        if args.checkpoint_every is not None and args.checkpoint_every < 1:
+            raise InvalidInputError(
+                f"--checkpoint-every {args.checkpoint_every} must be an integer >= 1 (epochs between checkpoints)"
+            )
+        if args.plot:
+            from ..errors import require
+
+            require("matplotlib", "plot", "--plot")
+        self.interrupt = InterruptCheckpoint(checkpoint_path(args), config=config, data=data)
+
+    def callbacks(self):
+        """Return the progress, checkpoint and Ctrl-C callbacks for :func:`fit`."""
+        from ..checkpoint import CheckpointEvery
+        from ..progress import make_progress
+
+        callbacks = []
+        progress = make_progress(self.args.progress, config=self.config)
+        if progress is not None:
+            callbacks.append(progress)
+        if self.args.checkpoint_every:
+            callbacks.append(CheckpointEvery(checkpoint_path(self.args), self.args.checkpoint_every,
+                                             config=self.config, data=self.data))
+        callbacks.append(self.interrupt)
+        return callbacks
+
+    @property
+    def interrupted(self):
+        return self.interrupt.interrupted
+
+    def close(self):
+        """Put back the SIGINT handler (needed when training raised)."""
+        self.interrupt.close()
+
+    def write(self, model):
+        """Write ``--out``, ``--history`` and ``--plot`` for the trained model."""
+        model.data = self.data
+        if self.args.out:
+            from ..serialization import save_model
+
+            save_model(model, self.args.out)
+            print(f"saved model to {self.args.out}")
+        if self.args.history:
+            model.history.save(self.args.history)
+            print(f"saved history to {self.args.history}")
+        if self.args.plot:
+            from ..plots import plot_history
+
+            plot_history(model.history, self.args.plot)
+            print(f"saved curves to {self.args.plot}")
