@@ -53,6 +53,13 @@ class LearningRateScheduler(Callback):
     def on_train_begin(self, state):
         self.base_learning_rate = state.optimizer.learning_rate
 
+    def state_dict(self):
+        """Return the base learning rate, for checkpoints."""
+        return {"base_learning_rate": self.base_learning_rate}
+
+    def load_state_dict(self, saved):
+        self.base_learning_rate = float(saved["base_learning_rate"])
+
     def on_epoch_begin(self, state):
         epoch = state.epoch - 1  # schedules count epochs from 0
         state.optimizer.learning_rate = self.schedule.learning_rate(epoch, self.base_learning_rate)
@@ -73,6 +80,16 @@ class ReduceLROnPlateau(Callback):
 
     def on_train_begin(self, state):
         _require_monitored(self.monitor, state, "ReduceLROnPlateau")
+
+    def state_dict(self):
+        """Return the plateau counters, for checkpoints."""
+        return {"best": self.plateau.best, "bad_epochs": self.plateau.bad_epochs,
+                "cooldown_left": self.plateau.cooldown_left}
+
+    def load_state_dict(self, saved):
+        self.plateau.best = float(saved["best"])
+        self.plateau.bad_epochs = int(saved["bad_epochs"])
+        self.plateau.cooldown_left = int(saved["cooldown_left"])
 
     def on_epoch_end(self, state):
         value = _monitored_value(self.monitor, state, "ReduceLROnPlateau")
@@ -127,6 +144,18 @@ class EarlyStopping(Callback):
         self.best_epoch = 0
         self.best_parameters = None
         self.wait = 0
+
+    def state_dict(self):
+        """Return the best value, its epoch, the wait count and the best parameters, for checkpoints."""
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
+                "best_parameters": self.best_parameters}
+
+    def load_state_dict(self, saved):
+        self.best = float(saved["best"])
+        self.best_epoch = int(saved["best_epoch"])
+        self.wait = int(saved["wait"])
+        parameters = saved["best_parameters"]
+        self.best_parameters = None if parameters is None else {name: value.copy() for name, value in parameters.items()}
 
     def on_epoch_end(self, state):
         value = _monitored_value(self.monitor, state, "EarlyStopping")

@@ -91,20 +91,24 @@ class Checkpoint:
 def resume_point(state):
     """Return the :class:`ResumePoint` of a :class:`~glassnet.training.TrainingState` between batches."""
     history = state.history
+    records = [dict(record) for record in history.records]
+    callback_states = [{"type": type(callback).__name__, "state": callback.state_dict()}
+                       for callback in state.callbacks if hasattr(callback, "state_dict")]
     epoch_recorded = bool(history.records) and history.records[-1]["epoch"] == state.epoch
     if state.epoch == 0 or epoch_recorded:
         # Between epochs: the next epoch starts afresh from the generator as it is now.
         return ResumePoint(epoch=state.epoch + 1, position=0, step=state.step,
-                           rng_state=state.rng.bit_generator.state, total_loss=0.0,
-                           records=[dict(record) for record in history.records])
+                           rng_state=state.rng.bit_generator.state, total_loss=0.0, records=records,
+                           callback_states=callback_states)
     return ResumePoint(epoch=state.epoch, position=state.position, step=state.step,
-                       rng_state=state.epoch_rng_state, total_loss=state.total_loss,
-                       records=[dict(record) for record in history.records])
+                       rng_state=state.epoch_rng_state, total_loss=state.total_loss, records=records,
+                       callback_states=callback_states)
 
 
 def save_checkpoint(path, state, *, config=None, data=None):
     """Write a checkpoint of the run in ``state`` (a TrainingState) to ``path``, atomically."""
     point = resume_point(state)
+    callback_metadata, callback_arrays = _callback_parts(point.callback_states)
     network = state.network
     optimizer_metadata, optimizer_arrays = optimizer_parts(state.optimizer)
     metadata = {
@@ -118,6 +122,7 @@ def save_checkpoint(path, state, *, config=None, data=None):
             "rng_state": point.rng_state,
             "total_loss": point.total_loss,
             "records": point.records,
+            "callbacks": callback_metadata,
             "epochs": state.epochs,
             "batch_size": state.batch_size,
         },
@@ -127,6 +132,7 @@ def save_checkpoint(path, state, *, config=None, data=None):
     }
     arrays = network_arrays(network)
     arrays.update(optimizer_arrays)
+    arrays.update(callback_arrays)
     write_archive(path, metadata, arrays)
 
 
@@ -140,11 +146,11 @@ def load_checkpoint(path):
     """
     metadata, arrays = read_archive(path, kinds=("checkpoint",))
     for name in arrays:
-        if not name.startswith(("network/", "optimizer/")):
+        if not name.startswith(("network/", "optimizer/", "callbacks/")):
             raise ModelFileError(f"{path}: unexpected array {name!r} in a checkpoint")
     network = network_from_file_parts(metadata.get("network"), arrays, path)
     optimizer = optimizer_from_file_parts(metadata.get("optimizer"), arrays, network, path)
-    point = _read_point(metadata.get("training"), path)
+    point = _read_point(metadata.get("training"), arrays, path)
     layer_rngs = _read_layer_rngs(metadata.get("layer_rngs"), network, path)
     for key in ("config", "data"):
         if metadata.get(key) is not None and not isinstance(metadata[key], dict):
@@ -195,7 +201,66 @@ def _check_generator_state(value, what, path):
         raise ModelFileError(f"{path}: {what} is not a valid PCG64 generator state ({exc})") from exc
 
 
-def _read_point(training, path):
+def _callback_parts(callback_states):
+    """Split callback states into JSON metadata and arrays.
+
+    A state value that is an array, or a mapping of names to arrays (such as
+    early stopping's best parameters), is stored as archive arrays under
+    ``callbacks/<index>/<key>``; the metadata keeps ``{"arrays": [...]}`` or
+    ``{"array": name}`` in its place.
+    """
+    metadata = []
+    arrays = {}
+    for index, entry in enumerate(callback_states):
+        saved = {}
+        for key, value in entry["state"].items():
+            prefix = f"callbacks/{index}/{key}"
+            if isinstance(value, np.ndarray):
+                arrays[prefix] = value
+                saved[key] = {"array": prefix}
+            elif isinstance(value, dict) and value and all(isinstance(v, np.ndarray) for v in value.values()):
+                names = {}
+                for name, array in value.items():
+                    arrays[f"{prefix}/{name}"] = array
+                    names[name] = f"{prefix}/{name}"
+                saved[key] = {"arrays": names}
+            else:
+                saved[key] = value
+        metadata.append({"type": entry["type"], "state": saved})
+    return metadata, arrays
+
+
+def _read_callback_states(saved, arrays, path):
+    if not isinstance(saved, list):
+        raise ModelFileError(f"{path}: training callbacks must be a list")
+    used = set()
+    states = []
+    for entry in saved:
+        if not isinstance(entry, dict) or not isinstance(entry.get("type"), str) \
+                or not isinstance(entry.get("state"), dict):
+            raise ModelFileError(f"{path}: every training callback entry needs a 'type' string and a 'state' mapping")
+        state = {}
+        for key, value in entry["state"].items():
+            if isinstance(value, dict) and set(value) == {"array"}:
+                names = {None: value["array"]}
+            elif isinstance(value, dict) and set(value) == {"arrays"} and isinstance(value["arrays"], dict):
+                names = value["arrays"]
+            else:
+                state[key] = value
+                continue
+            for name in names.values():
+                if not isinstance(name, str) or not name.startswith("callbacks/") or name not in arrays:
+                    raise ModelFileError(f"{path}: callback state {key!r} refers to the missing array {name!r}")
+                used.add(name)
+            state[key] = arrays[names[None]] if None in names else {k: arrays[v] for k, v in names.items()}
+        states.append({"type": entry["type"], "state": state})
+    unused = sorted(name for name in arrays if name.startswith("callbacks/") and name not in used)
+    if unused:
+        raise ModelFileError(f"{path}: the arrays {unused} belong to no training callback")
+    return states
+
+
+def _read_point(training, arrays, path):
     if not isinstance(training, dict):
         raise ModelFileError(f"{path}: the checkpoint has no 'training' mapping")
     numbers = {}
@@ -213,8 +278,10 @@ def _read_point(training, path):
     if not isinstance(records, list) or not all(isinstance(record, dict) for record in records):
         raise ModelFileError(f"{path}: training records must be a list of mappings")
     _check_generator_state(training.get("rng_state"), "the shuffling generator state", path)
+    callback_states = _read_callback_states(training.get("callbacks", []), arrays, path)
     return ResumePoint(epoch=numbers["epoch"], position=numbers["position"], step=numbers["step"],
-                       rng_state=training["rng_state"], total_loss=float(total_loss), records=records)
+                       rng_state=training["rng_state"], total_loss=float(total_loss), records=records,
+                       callback_states=callback_states)
 
 
 def _read_layer_rngs(layer_rngs, network, path):
@@ -295,15 +362,18 @@ class InterruptCheckpoint(Callback):
             self._previous_handler = signal.signal(signal.SIGINT, self._handle)
 
     def on_batch_end(self, state):
-        if self.requested and not state.stop_now:
-            state.stop_reason = "interrupted by Ctrl-C"
-            state.stop_now = True
+        if not self.requested or self.interrupted:
+            return
+        # Saved here, before any on_train_end hook (such as early stopping
+        # restoring its best weights) changes the network.
+        save_checkpoint(self.path, state, config=self.config, data=self.data)
+        self.interrupted = True
+        state.stop_reason = "interrupted by Ctrl-C"
+        state.stop_now = True
 
     def on_train_end(self, state):
         self.close()
-        if not self.requested:
+        if not self.interrupted:
             return
-        save_checkpoint(self.path, state, config=self.config, data=self.data)
-        self.interrupted = True
         print(f"interrupted at epoch {state.epoch}, step {state.step}: checkpoint saved to {self.path}; "
               f"continue with: glassnet train --resume {self.path}", file=self.stream or sys.stdout, flush=True)

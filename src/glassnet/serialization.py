@@ -533,10 +533,16 @@ def save_model(model, path):
         "history": None if model.history is None else model.history.to_dict(),
         "optimizer": None,
     }
+    if model.mean is not None or getattr(model, "target_mean", None) is not None:
+        metadata["preprocessing"] = {"inputs": None, "targets": None}
     if model.mean is not None:
-        metadata["preprocessing"] = {"kind": "standardize"}
+        metadata["preprocessing"]["inputs"] = "standardize"
         arrays["preprocessing/mean"] = np.asarray(model.mean, dtype=np.float64)
         arrays["preprocessing/scale"] = np.asarray(model.scale, dtype=np.float64)
+    if getattr(model, "target_mean", None) is not None:
+        metadata["preprocessing"]["targets"] = "standardize"
+        arrays["preprocessing/target_mean"] = np.asarray(model.target_mean, dtype=np.float64)
+        arrays["preprocessing/target_scale"] = np.asarray(model.target_scale, dtype=np.float64)
     if model.optimizer is not None:
         metadata["optimizer"], optimizer_arrays = optimizer_parts(model.optimizer)
         arrays.update(optimizer_arrays)
@@ -574,10 +580,12 @@ def load_model(path):
     if feature_names and len(feature_names) != network.in_features:
         raise ModelFileError(f"{path}: {len(feature_names)} feature names for a network with "
                              f"{network.in_features} inputs")
-    mean, scale = _read_preprocessing(metadata.get("preprocessing"), arrays, network, path)
+    mean, scale, target_mean, target_scale = _read_preprocessing(metadata.get("preprocessing"), arrays, network,
+                                                                 task, path)
     for key in ("config", "schema", "data"):
         if metadata.get(key) is not None and not isinstance(metadata[key], dict):
             raise ModelFileError(f"{path}: {key} must be a mapping or null")
+    _check_schema(metadata.get("schema"), feature_names, path)
     history = _read_history(metadata.get("history"), path)
     optimizer = None
     if metadata.get("optimizer") is not None:
@@ -586,7 +594,8 @@ def load_model(path):
         raise ModelFileError(f"{path}: optimizer state arrays are present but no optimizer is declared")
     return Model(network=network, task=task, loss=loss, class_names=class_names, mean=mean, scale=scale,
                  feature_names=list(feature_names), config=metadata.get("config") or {},
-                 schema=metadata.get("schema"), history=history, optimizer=optimizer, data=metadata.get("data"))
+                 schema=metadata.get("schema"), history=history, optimizer=optimizer, data=metadata.get("data"),
+                 target_mean=target_mean, target_scale=target_scale)
 
 
 def _check_only_prefixes(arrays, prefixes, path):
@@ -617,27 +626,59 @@ def _read_class_names(class_names, task, network, path):
     return class_names
 
 
-def _read_preprocessing(preprocessing, arrays, network, path):
-    has_arrays = "preprocessing/mean" in arrays or "preprocessing/scale" in arrays
-    if preprocessing is None:
-        if has_arrays:
-            raise ModelFileError(f"{path}: standardisation arrays are present but no preprocessing is declared")
-        return None, None
-    if preprocessing != {"kind": "standardize"}:
-        raise ModelFileError(f"{path}: preprocessing {preprocessing!r} is not known; expected standardize")
-    expected_names = {"preprocessing/mean", "preprocessing/scale"}
+def _read_preprocessing(preprocessing, arrays, network, task, path):
+    """Return ``(mean, scale, target_mean, target_scale)``, each None when not stored."""
     present = {name for name in arrays if name.startswith("preprocessing/")}
-    if present != expected_names:
-        raise ModelFileError(f"{path}: standardisation needs exactly {sorted(expected_names)}, found {sorted(present)}")
-    mean = arrays["preprocessing/mean"]
-    scale = arrays["preprocessing/scale"]
-    for name, value in (("mean", mean), ("scale", scale)):
-        if value.shape != (network.in_features,) or value.dtype != np.float64:
-            raise ModelFileError(f"{path}: standardisation {name} is {value.dtype} of shape {value.shape}; "
-                                 f"expected float64 of shape ({network.in_features},)")
-    if not (scale > 0).all():
-        raise ModelFileError(f"{path}: standardisation scale must be > 0 everywhere")
-    return mean, scale
+    if preprocessing is None:
+        if present:
+            raise ModelFileError(f"{path}: standardisation arrays {sorted(present)} are present but no "
+                                 "preprocessing is declared")
+        return None, None, None, None
+    if not isinstance(preprocessing, dict) or set(preprocessing) != {"inputs", "targets"}:
+        raise ModelFileError(f"{path}: preprocessing must be a mapping with the keys 'inputs' and 'targets'")
+    for key, value in preprocessing.items():
+        if value not in (None, "standardize"):
+            raise ModelFileError(f"{path}: preprocessing {key}={value!r} is not known; expected 'standardize' or null")
+    if preprocessing["targets"] is not None and task != "regression":
+        raise ModelFileError(f"{path}: target standardisation is declared for a {task} model")
+    parts = {"inputs": ("mean", "scale", network.in_features),
+             "targets": ("target_mean", "target_scale", network.out_features)}
+    expected = set()
+    for key, (mean_name, scale_name, _) in parts.items():
+        if preprocessing[key] is not None:
+            expected |= {f"preprocessing/{mean_name}", f"preprocessing/{scale_name}"}
+    if present != expected:
+        raise ModelFileError(f"{path}: the declared preprocessing needs the arrays {sorted(expected)}, "
+                             f"found {sorted(present)}")
+    values = []
+    for key, (mean_name, scale_name, width) in parts.items():
+        if preprocessing[key] is None:
+            values += [None, None]
+            continue
+        mean = arrays[f"preprocessing/{mean_name}"]
+        scale = arrays[f"preprocessing/{scale_name}"]
+        for name, value in ((mean_name, mean), (scale_name, scale)):
+            if value.shape != (width,) or value.dtype != np.float64:
+                raise ModelFileError(f"{path}: standardisation {name} is {value.dtype} of shape {value.shape}; "
+                                     f"expected float64 of shape ({width},)")
+        if not (scale > 0).all():
+            raise ModelFileError(f"{path}: standardisation {scale_name} must be > 0 everywhere")
+        values += [mean, scale]
+    return tuple(values)
+
+
+def _check_schema(schema, feature_names, path):
+    if schema is None:
+        return
+    from .data import CsvSchema
+
+    try:
+        parsed = CsvSchema.from_dict(schema)
+    except (InvalidInputError, InvalidTypeError, KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: the stored CSV schema is not valid: {exc}") from exc
+    if feature_names and parsed.feature_names != list(feature_names):
+        raise ModelFileError(f"{path}: the CSV schema encodes the features {parsed.feature_names}, "
+                             f"but the model lists {list(feature_names)}")
 
 
 def _read_history(saved, path):

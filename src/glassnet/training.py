@@ -117,6 +117,7 @@ class TrainingState:
     epoch_rng_state: dict = None
     position: int = 0
     total_loss: float = 0.0
+    callbacks: list = field(default_factory=list)
 
 
 @dataclass
@@ -138,6 +139,9 @@ class ResumePoint:
         Sum of batch loss times batch size over the first ``position`` samples.
     records : list of dict
         History records of the finished epochs.
+    callback_states : list of dict
+        ``{"type": class name, "state": callback.state_dict()}`` of every
+        callback that has ``state_dict`` (schedules, early stopping), in order.
     """
 
     epoch: int
@@ -146,6 +150,7 @@ class ResumePoint:
     rng_state: dict
     total_loss: float = 0.0
     records: list = field(default_factory=list)
+    callback_states: list = field(default_factory=list)
 
 
 def evaluate_loss(network, X, t, loss, batch_size=4096):
@@ -259,8 +264,11 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
     X_epoch = np.empty_like(X)
     t_epoch = np.empty_like(t)
     network.train()
+    state.callbacks = list(callbacks)
     for callback in callbacks:
         callback.on_train_begin(state)
+    if resume is not None:
+        _load_callback_states(callbacks, resume.callback_states)
 
     for epoch in range(first_epoch, epochs + 1):
         state.epoch = epoch
@@ -342,6 +350,20 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
     for callback in callbacks:
         callback.on_train_end(state)
     return history
+
+
+def _load_callback_states(callbacks, saved):
+    """Restore the state of every callback with ``load_state_dict``, in order, from a ResumePoint."""
+    stateful = [callback for callback in callbacks if hasattr(callback, "load_state_dict")]
+    saved_types = [entry["type"] for entry in saved]
+    current_types = [type(callback).__name__ for callback in stateful]
+    if saved_types != current_types:
+        raise InvalidInputError(
+            f"the run being resumed had the callbacks {saved_types}, this one has {current_types}; "
+            "resume with the same schedule and early-stopping settings"
+        )
+    for callback, entry in zip(stateful, saved):
+        callback.load_state_dict(entry["state"])
 
 
 class FiniteGuard:
