@@ -20,6 +20,7 @@ COMMANDS = {
     "check": ("check", "check hand-computed answers against a network file and name the likely mistake"),
     "exercise": ("exercise", "write a backpropagation exercise with friendly numbers, and its answer key"),
     "gradcheck": ("gradcheck", "compare analytic gradients with finite differences"),
+    "diagnose": ("diagnose", "report dead units, saturation, vanishing or exploding gradients and NaN/inf"),
     "train": ("train", "train an MLP on a bundled data set or a CSV file"),
     "predict": ("predict", "apply a saved model to a CSV file"),
     "evaluate": ("evaluate", "print the metrics of a saved model on a CSV file or a data set's test split"),
