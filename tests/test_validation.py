@@ -183,16 +183,16 @@ API_CASES = [
     ("netfile-nan-X", lambda: problem_from_dict(netfile(X=[[NAN, 0.2]])), InvalidInputError,
      r"data.X contains nan at row 0, column 0"),
     ("netfile-feature-count", lambda: problem_from_dict(netfile(X=[[0.1, 0.2, 0.3]])), InvalidInputError,
-     r"data.X has 3 features"),
+     r"data.X has shape \(1, 3\); expected \(batch, 2\)"),
     ("netfile-weights-shape", lambda: problem_from_dict(netfile(W=[[0.3, 0.4]])), InvalidInputError,
-     r"layers\[0\]: W has shape \(1, 2\); expected \(2, 2\)"),
+     r"layers\[0\].W has shape \(1, 2\); expected \(2, 2\)"),
     ("netfile-activation", lambda: problem_from_dict(netfile(activation="relux")), InvalidInputError,
-     r"layers\[0\].activation: activation='relux' is not known"),
+     r"layers\[0\].activation = 'relux' is invalid; expected one of: .*relu"),
     ("netfile-learning-rate", lambda: problem_from_dict(netfile(learning_rate=-1.0)), InvalidInputError,
-     r"learning_rate=-1 is out of range"),
+     r"training.learning_rate = -1.0 is invalid; expected a number > 0"),
     ("netfile-steps", lambda: problem_from_dict(netfile(steps=0)), InvalidInputError, r"steps = 0"),
     ("netfile-targets-nan", lambda: problem_from_dict(netfile(t=[[NAN]])), InvalidInputError,
-     r"targets contain nan at row 0"),
+     r"data.t contains nan at row 0, column 0"),
 ]
 
 
@@ -425,7 +425,7 @@ CLI_CASES = [
     ("gradcheck-layers", lambda p: ["gradcheck", "--layers", "4,0,3"], r"sizes\[1\]=0"),
     ("gradcheck-activation", lambda p: ["gradcheck", "--layers", "4,3,2", "--activation", "relux"],
      r"activation='relux' is not known"),
-    ("demo-learning-rate", lambda p: ["demo", "--learning-rate", "0"], r"learning_rate=0"),
+    ("demo-learning-rate", lambda p: ["demo", "--learning-rate", "0"], r"learning_rate = 0.0 is invalid"),
 ]
 
 

@@ -212,7 +212,12 @@ def _matrix(value, key, shape):
             + (" (in_features rows, out_features columns)" if len(shape) == 2 and key.endswith(".W") else "")
         )
     if not np.all(np.isfinite(array)):
-        raise _invalid(key, value, "finite numbers (no NaN or inf)")
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        where = f"row {bad[0]}, column {bad[1]}" if array.ndim == 2 else f"index {bad}"
+        raise InvalidInputError(
+            f"{key} contains {array[bad]} at {where}; expected finite numbers (no NaN or inf). "
+            "Replace the value with a number"
+        )
     return array
 
 
