@@ -117,7 +117,14 @@ def layer_title(structure, layer):
 def layout(structure):
     """Place neurons and edges (or layer boxes and arrows) on a canvas."""
     n_layers = len(structure.sizes)
-    width = 2 * MARGIN_X + (n_layers - 1) * LAYER_GAP
+    xs = [MARGIN_X]
+    for k in range(1, n_layers):
+        gap = LAYER_GAP
+        if structure.detailed:
+            # One column of edge labels per source unit, about 62 pixels apart.
+            gap = max(LAYER_GAP, 62 * structure.sizes[k - 1] + 60)
+        xs.append(xs[-1] + gap)
+    width = xs[-1] + MARGIN_X
     if structure.detailed:
         tallest = max(structure.sizes)
     else:
@@ -127,7 +134,7 @@ def layout(structure):
     middle = MARGIN_TOP + tallest * UNIT_GAP / 2
     positions = []
     for layer, size in enumerate(structure.sizes):
-        x = MARGIN_X + layer * LAYER_GAP
+        x = xs[layer]
         result.captions.append((x, MARGIN_TOP - 30, layer_title(structure, layer)))
         if not structure.detailed:
             result.nodes.append(Node(f"n-{layer}", x, middle, layer, 0, f"{layer_title(structure, layer)}: {size} units",
@@ -147,12 +154,12 @@ def layout(structure):
             (x1, y1), (x2, y2) = positions[k - 1][0], positions[k][0]
             result.edges.append(Edge(f"e-{k}", x1 + 60, y1, x2 - 60, y2, k, (x1 + x2) / 2, y1 - 14))
             continue
-        n_out = len(positions[k])
+        n_in = len(positions[k - 1])
         for i, (x1, y1) in enumerate(positions[k - 1]):
             for j, (x2, y2) in enumerate(positions[k]):
-                fraction = 0.22 + 0.5 * (j + 0.5) / n_out
-                if n_out == 1:
-                    fraction = 0.3
+                # The labels of source unit i sit in their own column, so labels of
+                # different units never share a spot where their edges cross.
+                fraction = 0.3 if n_in == 1 else 0.15 + 0.7 * (i + 0.5) / n_in
                 lx = x1 + fraction * (x2 - x1)
                 ly = y1 + fraction * (y2 - y1)
                 result.edges.append(Edge(f"e-{k}-{i}-{j}", x1 + RADIUS, y1, x2 - RADIUS, y2, k, lx, ly))
