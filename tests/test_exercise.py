@@ -43,7 +43,8 @@ def test_problem_lists_givens_and_tasks():
     text = exercise_markdown(exercise)
     W1 = exercise.document["layers"][0]["W"]
     assert f"`W1 = {format_value(np.array(W1), 4)}`" in text
-    assert "`delta2`" in text and "`W2_new`" in text
+    assert "`delta2`" in text
+    assert "`W2_new`" in text
     assert "binary cross-entropy" in text
     # The fused output: no sigmoid derivative to compute.
     assert "sigmoid'(z2)" not in text
@@ -56,7 +57,8 @@ def test_solution_is_the_trace():
     for symbol in ("z1", "y", "delta1", "dW1", "W2_new"):
         assert format_value(trace.value(symbol), 6) in key, symbol
     latex = solution_latex(exercise)
-    assert r"\begin{align*}" in latex and "Answer key" in latex
+    assert r"\begin{align*}" in latex
+    assert "Answer key" in latex
 
 
 def test_latex_problem():

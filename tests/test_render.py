@@ -172,9 +172,11 @@ def test_svg_neurons_edges_and_labels(lesson_trace):
 
 def test_svg_phases_show_their_numbers(lesson_trace):
     forward = trace_svg(lesson_trace, "forward")
-    assert "z2=0.749" in forward and "y=0.679" in forward
+    assert "z2=0.749" in forward
+    assert "y=0.679" in forward
     backward = trace_svg(lesson_trace, "backward")
-    assert "δ=-0.07" in backward and "-0.0161" in backward
+    assert "δ=-0.07" in backward
+    assert "-0.0161" in backward
     update = trace_svg(lesson_trace, "update")
     assert "0.702" in update
 
@@ -219,12 +221,18 @@ def test_html_page_is_self_contained(lesson_trace):
 def test_notebook_displays_are_html(lesson_trace, capsys):
     network = load_problem("lesson").network
     html = network._repr_html_()
-    assert "<svg" in html and "0.7" in html and "dense1" in html
+    assert "<svg" in html
+    assert "0.7" in html
+    assert "dense1" in html
     html = lesson_trace._repr_html_()
-    assert "<svg" in html and "0.67896077" in html and "dW2" in html
+    assert "<svg" in html
+    assert "0.67896077" in html
+    assert "dW2" in html
     report = gn.gradcheck(network, [[0.1, 0.2]], [[1.0]])
     html = report._repr_html_()
-    assert "<svg" in html and "dense2.W" in html and "all gradients pass" in html
+    assert "<svg" in html
+    assert "dense2.W" in html
+    assert "all gradients pass" in html
     assert capsys.readouterr().out == ""
 
 
@@ -248,7 +256,8 @@ def test_gradcheck_html_marks_failure():
 def test_network_html_lists_layers():
     network = gn.mlp([2, 3, 1], activation="tanh", output="sigmoid", seed=1, dtype="float64")
     html = network_html(network)
-    assert "tanh" in html and "2 → 3" in html
+    assert "tanh" in html
+    assert "2 → 3" in html
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "latex", "json", "html"])
@@ -263,7 +272,8 @@ def test_explain_command_terminal_default(capsys):
     status = main(["explain", "lesson", "--only", "forward"])
     out = capsys.readouterr().out
     assert status == 0
-    assert "z1" in out and "dW2" not in out
+    assert "z1" in out
+    assert "dW2" not in out
 
 
 def test_explain_command_writes_html_svg_png(tmp_path, capsys):

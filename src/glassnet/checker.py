@@ -84,7 +84,7 @@ class Mistake:
 
 @dataclass
 class Spec:
-    """What the recomputation needs: parameters before the step, data, activations, loss, lr."""
+    """Inputs of the recomputation: parameters before the step, data, activations, loss and learning rate."""
 
     weights: list
     biases: list

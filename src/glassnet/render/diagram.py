@@ -2,9 +2,9 @@
 
 The layout is plain data shared by the SVG writer, the PNG writer and the web
 page. Networks whose widest layer has at most ``MAX_NEURONS`` units are drawn
-neuron by neuron (ids ``n-L-i`` for unit i of layer L, ``e-K-i-j`` for the
-weight ``W_K[i, j]``); wider networks are drawn one box per layer (``n-L``)
-and one arrow per Dense layer (``e-K``). Layer 0 is the input.
+neuron by neuron, with ids ``n-L-i`` for unit i of layer L and ``e-K-i-j``
+for the weight ``W_K[i, j]``. Wider networks are drawn as one box per layer
+(``n-L``) and one arrow per Dense layer (``e-K``). Layer 0 is the input.
 """
 
 import re
