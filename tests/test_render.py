@@ -303,3 +303,41 @@ def test_demo_html_page(tmp_path, capsys):
     assert status == 0
     assert "[[0.67896077]]" in out
     assert_every_reference_number((tmp_path / "demo.html").read_text())
+
+
+def test_terminal_falls_back_to_text(lesson_trace, monkeypatch, capsys):
+    from glassnet.render import terminal
+
+    monkeypatch.setattr(terminal, "rich_available", lambda: False)
+    terminal.render_terminal(lesson_trace)
+    out = capsys.readouterr().out
+    assert "dW2 = a1ᵀ · delta2 = [[0.23], [0.36]] · [[-0.06998]] = [[-0.016094917], [-0.025192044]]" in out
+
+
+OPTIMIZER_CASES = [{"optimizer": "adam"}, {"optimizer": "sgd", "momentum": 0.9, "clip_norm": 1.0},
+                   {"optimizer": "rmsprop"}]
+
+
+@pytest.mark.parametrize("settings", OPTIMIZER_CASES, ids=[case["optimizer"] for case in OPTIMIZER_CASES])
+def test_every_format_renders_optimizer_and_dropout(settings):
+    rng = np.random.default_rng(0)
+    document = {
+        "network": {"seed": 1},
+        "layers": [{"in_features": 3, "out_features": 12, "activation": "leaky_relu", "alpha": 0.1, "dropout": 0.2},
+                   {"in_features": 12, "out_features": 3, "activation": "softmax"}],
+        "data": {"X": rng.normal(size=(5, 3)).tolist(), "t": [0, 1, 2, 0, 1]},
+        "training": {"loss": "categorical-cross-entropy", **settings},
+    }
+    traces = problem_from_dict(document).run(2)
+    from glassnet.render.json import render_json
+
+    text = render_trace(traces[1])
+    assert "mask1" in text
+    assert "W2_new" in text
+    assert "\\end{align*}" in render_latex(traces)
+    assert "W2_new" in render_markdown(traces)
+    assert len(json.loads(render_json(traces))["steps"]) == 2
+    page = explain_page(traces)
+    assert '"step": 2' in page
+    for phase in ("parameters", "forward", "loss", "backward", "update"):
+        parse_svg(trace_svg(traces[0], phase))

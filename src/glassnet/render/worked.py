@@ -146,9 +146,11 @@ def describe_reduction(trace, quantity):
     """Return how the batch reduction enters ``quantity`` (e.g. ``mean over N = 4 samples``), or ''."""
     divisor = _note_number(quantity.note, "N")
     if quantity.operation == "batch_sum" or quantity.operation == "outer":
-        if trace.batch_size > 1:
-            return f"summed over the batch of {trace.batch_size} samples (each delta row already carries 1/N)"
-        return ""
+        if trace.batch_size <= 1:
+            return ""
+        if trace.reduction == "sum":
+            return f"summed over the batch of {trace.batch_size} samples"
+        return f"summed over the batch of {trace.batch_size} samples (each delta row already carries the 1/N of the mean)"
     if divisor is None:
         return ""
     if trace.reduction == "sum":
