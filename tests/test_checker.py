@@ -172,6 +172,7 @@ def test_unknown_symbol_reported():
     report = check_answers({"q7": 1.0}, load_problem("lesson"))
     assert report.unknown == ["q7"]
     assert not report.passed
+    assert "its quantities are: W1, b1, W2, b2, X, z1" in report.format()
 
 
 def test_invalid_answer_value():

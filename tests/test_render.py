@@ -341,3 +341,10 @@ def test_every_format_renders_optimizer_and_dropout(settings):
     assert '"step": 2' in page
     for phase in ("parameters", "forward", "loss", "backward", "update"):
         parse_svg(trace_svg(traces[0], phase))
+
+
+def test_gradcheck_diagram_titles_without_activation():
+    report = gn.gradcheck(load_problem("lesson").network, [[0.1, 0.2]], [[1.0]])
+    html = gradcheck_html(report)
+    assert ">hidden 1<" in html
+    assert "()" not in html

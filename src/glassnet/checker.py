@@ -410,6 +410,7 @@ class CheckReport:
     first_wrong: str = ""
     mistake: object = None
     depends_on: tuple = ()
+    symbols: tuple = ()
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
 
@@ -442,7 +443,8 @@ class CheckReport:
                 line += f"   (expected {format_value(result.expected, precision)})"
             lines.append(line)
         for symbol in self.unknown:
-            lines.append(f"unknown  {symbol}: not a quantity of this step")
+            lines.append(f"unknown  {symbol}: not a quantity of this step; its quantities are: "
+                         f"{', '.join(self.symbols)}")
         if self.first_wrong:
             lines.append("")
             if self.mistake is not None:
@@ -481,7 +483,7 @@ def check_answers(answers, problem, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
     trace = network.step(problem.X, problem.t, problem.loss, SGD(spec.learning_rate), trace=True)
     order = {symbol: position for position, symbol in enumerate(trace.symbols())}
     normalized = {}
-    report = CheckReport(rtol=rtol, atol=atol)
+    report = CheckReport(rtol=rtol, atol=atol, symbols=tuple(trace.symbols()))
     for symbol, value in answers.items():
         key = normalize_symbol(symbol)
         if key not in order:

@@ -109,9 +109,11 @@ def structure_from_network(network):
 def layer_title(structure, layer):
     if layer == 0:
         return "input"
+    activation = structure.activations[layer - 1]
+    suffix = f" ({activation})" if activation else ""
     if layer == len(structure.sizes) - 1:
-        return f"output ({structure.activations[layer - 1]})"
-    return f"hidden {layer} ({structure.activations[layer - 1]})"
+        return f"output{suffix}"
+    return f"hidden {layer}{suffix}"
 
 
 def layout(structure):
