@@ -339,7 +339,7 @@ class _GlassEstimator(BaseEstimator):  # type: ignore[misc]
 
     def _forward(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, reset=False)
+        X = validate_data(self, X, reset=False, ensure_min_samples=0)
         output: np.ndarray = self.network_.predict(X.astype(self.network_.dtype, copy=False))
         return output.astype(np.float64)
 
@@ -587,7 +587,7 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
         so each row sums to 1 within float64 rounding even for a float32 network.
         """
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, reset=False)
+        X = validate_data(self, X, reset=False, ensure_min_samples=0)
         network = self.network_
         network.eval()
         try:
