@@ -192,3 +192,55 @@ def test_missing_onnx_names_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(MissingDependencyError, match=r"pip install 'glassnet\[onnx\]'"):
         to_onnx(gn.mlp([2, 1], seed=0))
+
+
+# ---------------------------------------------------------------- command line
+
+def test_cli_exports_saved_model(tmp_path, capsys):
+    from glassnet.cli.main import main
+    from glassnet.serialization import save_model
+
+    model = classification_model(["setosa", "versicolor", "virginica"], 3)
+    save_model(model, tmp_path / "iris.glassnet")
+    status = main(["export", str(tmp_path / "iris.glassnet"), "--onnx", str(tmp_path / "iris.onnx")])
+    assert status == 0
+    assert "wrote" in capsys.readouterr().out
+    session = ort.InferenceSession(str(tmp_path / "iris.onnx"), providers=["CPUExecutionProvider"])
+    X = inputs(3) * 10 + model.mean
+    probabilities, labels = session.run(None, {"X": X.astype(np.float32)})
+    np.testing.assert_allclose(probabilities, model.predict_proba(X), rtol=0, atol=TOLERANCE)
+    assert labels.tolist() == model.predict(X).tolist()
+
+
+def test_cli_exports_network_file_to_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    from glassnet.cli.main import main
+    from glassnet.serialization import save_network
+
+    network = gn.mlp([3, 4, 2], activation="tanh", output="softmax", seed=0, dtype="float64")
+    save_network(network, tmp_path / "net.glassnet")
+    status = main(["export", str(tmp_path / "net.glassnet"), "--torch", str(tmp_path / "net.pt"),
+                   "--onnx", str(tmp_path / "net.onnx")])
+    assert status == 0
+    state = torch.load(tmp_path / "net.pt", weights_only=True)
+    np.testing.assert_array_equal(state["0.weight"].numpy(), network.get_parameters()["dense1.W"].T)
+    assert (tmp_path / "net.onnx").exists()
+
+
+def test_cli_export_without_output_fails(tmp_path, capsys):
+    from glassnet.cli.main import main
+    from glassnet.serialization import save_network
+
+    save_network(gn.mlp([2, 1], seed=0), tmp_path / "net.glassnet")
+    status = main(["export", str(tmp_path / "net.glassnet")])
+    assert status == 2
+    assert "no output requested; give --onnx OUT.onnx, --torch OUT.pt or both" in capsys.readouterr().err
+
+
+def test_cli_export_missing_file_fails(tmp_path, capsys):
+    from glassnet.cli.main import main
+
+    status = main(["export", str(tmp_path / "missing.glassnet"), "--onnx", str(tmp_path / "x.onnx")])
+    assert status == 2
+    assert "missing.glassnet" in capsys.readouterr().err
+    assert not (tmp_path / "x.onnx").exists()

@@ -25,6 +25,7 @@ COMMANDS = {
     "predict": ("predict", "apply a saved model to a CSV file"),
     "evaluate": ("evaluate", "print the metrics of a saved model on a CSV file or a data set's test split"),
     "plot": ("plot", "draw decision regions or training curves to a PNG file"),
+    "export": ("export", "write a saved model as ONNX or as a PyTorch state_dict"),
 }
 
 
