@@ -68,8 +68,10 @@ def network_from_config(config, dtype=None, seed=None):
         kind = spec["type"]
         options = {k: v for k, v in spec.items() if k != "type"}
         if kind == "dense":
+            # The initialiser name is kept so config() round-trips; W is given, so it draws nothing.
             layers.append(Dense(options["in_features"], options["out_features"],
-                                W=np.zeros((options["in_features"], options["out_features"])), dtype=dtype))
+                                W=np.zeros((options["in_features"], options["out_features"])),
+                                init=str(options.get("init", "glorot_uniform")), dtype=dtype))
         elif kind == "dropout":
             from .layers import Dropout
 

@@ -1,0 +1,224 @@
+"""Checkpoints: bitwise resume, Ctrl-C during training, and saves killed with SIGKILL."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet.callbacks import EarlyStopping, LearningRateScheduler, ReduceLROnPlateau
+from glassnet.checkpoint import CheckpointEvery, load_checkpoint, save_checkpoint
+from glassnet.errors import InvalidInputError, ModelFileError
+from glassnet.schedules import CosineDecay
+from glassnet.training import Callback, fit
+
+SOURCE = str(Path(__file__).resolve().parents[1] / "src")
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(50, 3))
+Y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 0.5).astype(int)
+
+
+def _run(callbacks=(), resume=None, epochs=6, optimizer="adam", extra=None):
+    """Train a fresh network; return it. ``extra`` builds the schedule/early-stopping callbacks."""
+    network = gn.mlp([3, 8, 8, 3], output="softmax", seed=1, dropout=0.3, dtype="float32")
+    optimizer = gn.get_optimizer(optimizer, learning_rate=0.02)
+    made = list(extra()) if extra else []
+    point = resume.restore(network, optimizer) if resume is not None else None
+    fit(network, X, Y, loss="categorical-cross-entropy", optimizer=optimizer, epochs=epochs, batch_size=8, seed=3,
+        validation_data=(X[:10], Y[:10]), callbacks=[*made, *callbacks], resume=point)
+    return network
+
+
+class _StopAt(Callback):
+    """Save a checkpoint after step ``step`` and stop, as a Ctrl-C would."""
+
+    def __init__(self, path, step):
+        self.path = path
+        self.step = step
+
+    def on_batch_end(self, state):
+        if state.step == self.step:
+            save_checkpoint(self.path, state)
+            state.stop_now = True
+
+
+def _same_parameters(a, b):
+    return all(np.array_equal(x, y) for (_, x), (_, y) in zip(a.parameters(), b.parameters()))
+
+
+def _schedules():
+    return [LearningRateScheduler(CosineDecay(6, 1)), EarlyStopping("val_loss", patience=2),
+            ReduceLROnPlateau("val_loss", patience=1)]
+
+
+@pytest.mark.parametrize("step", [1, 3, 7, 8, 20, 41])
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_resume_is_bitwise_identical(tmp_path, step, optimizer):
+    # 50 samples in batches of 8 give 7 steps per epoch: step 7 ends epoch 1, 41 is late in epoch 6.
+    path = tmp_path / "run.ckpt"
+    uninterrupted = _run(optimizer=optimizer)
+    _run(callbacks=[_StopAt(path, step)], optimizer=optimizer)
+    resumed = _run(resume=load_checkpoint(path), optimizer=optimizer)
+    assert _same_parameters(uninterrupted, resumed)
+
+
+@pytest.mark.parametrize("step", [4, 15])
+def test_resume_with_schedules_and_early_stopping(tmp_path, step):
+    path = tmp_path / "run.ckpt"
+    uninterrupted = _run(extra=_schedules, epochs=8)
+    _run(callbacks=[_StopAt(path, step)], extra=_schedules, epochs=8)
+    resumed = _run(resume=load_checkpoint(path), extra=_schedules, epochs=8)
+    assert _same_parameters(uninterrupted, resumed)
+
+
+def test_checkpoint_stores_position(tmp_path):
+    path = tmp_path / "run.ckpt"
+    _run(callbacks=[_StopAt(path, 10)])
+    checkpoint = load_checkpoint(path)
+    assert checkpoint.point.epoch == 2
+    assert checkpoint.point.position == 24
+    assert checkpoint.point.step == 10
+    assert len(checkpoint.point.records) == 1
+    assert checkpoint.layer_rngs[0]["layer"] == 2
+
+
+def test_checkpoint_every_writes_at_interval(tmp_path):
+    path = tmp_path / "every.ckpt"
+    _run(callbacks=[CheckpointEvery(path, 4)], epochs=5)
+    checkpoint = load_checkpoint(path)
+    # Written at epoch 4 and again after the last epoch.
+    assert checkpoint.point.epoch == 6
+    assert checkpoint.point.step == 35
+
+
+def test_checkpoint_every_rejects_zero(tmp_path):
+    with pytest.raises(InvalidInputError, match="checkpoint_every"):
+        CheckpointEvery(tmp_path / "x", 0)
+
+
+def test_restore_into_other_architecture_rejected(tmp_path):
+    path = tmp_path / "run.ckpt"
+    _run(callbacks=[_StopAt(path, 3)])
+    other = gn.mlp([3, 5, 3], output="softmax", seed=1, dtype="float32")
+    with pytest.raises(InvalidInputError, match="different network"):
+        load_checkpoint(path).restore(other, gn.get_optimizer("adam"))
+
+
+def test_restore_with_other_optimizer_rejected(tmp_path):
+    path = tmp_path / "run.ckpt"
+    _run(callbacks=[_StopAt(path, 3)])
+    network = gn.mlp([3, 8, 8, 3], output="softmax", seed=1, dropout=0.3, dtype="float32")
+    with pytest.raises(InvalidInputError, match="Adam"):
+        load_checkpoint(path).restore(network, gn.get_optimizer("sgd"))
+
+
+def test_resume_with_other_callbacks_rejected(tmp_path):
+    path = tmp_path / "run.ckpt"
+    _run(callbacks=[_StopAt(path, 3)], extra=_schedules)
+    with pytest.raises(InvalidInputError, match="same schedule"):
+        _run(resume=load_checkpoint(path))
+
+
+def test_model_file_is_not_a_checkpoint(tmp_path, lesson):
+    path = tmp_path / "lesson.glassnet"
+    gn.save_network(lesson, path)
+    with pytest.raises(ModelFileError, match="expected one of: checkpoint"):
+        load_checkpoint(path)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _glassnet(*arguments, cwd):
+    environment = dict(os.environ, PYTHONPATH=SOURCE, CI="true")
+    return [sys.executable, "-m", "glassnet", *arguments], environment
+
+
+# Spirals needs no scikit-learn import, which keeps the three runs quick; 60 epochs
+# leave ample time for the SIGINT sent after epoch 2 to arrive.
+TRAIN = ["train", "--dataset", "spirals", "--epochs", "60", "--optimizer", "adam", "--dropout", "0.2",
+         "--schedule", "plateau", "--early-stopping", "--patience", "50", "--progress", "plain"]
+
+
+def test_ctrl_c_saves_checkpoint_and_resume_matches(tmp_path):
+    command, environment = _glassnet(*TRAIN, "--out", "full.glassnet", cwd=tmp_path)
+    subprocess.run(command, cwd=tmp_path, env=environment, check=True, capture_output=True, timeout=120)
+
+    command, environment = _glassnet(*TRAIN, "--out", "part.glassnet", "--checkpoint", "ck.glassnet", cwd=tmp_path)
+    process = subprocess.Popen(command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("epoch    2"):
+            break
+    os.kill(process.pid, signal.SIGINT)
+    output, errors = process.communicate(timeout=60)
+    assert process.returncode == 130, errors
+    assert "checkpoint saved to ck.glassnet" in output
+    assert "Traceback" not in errors
+    assert not (tmp_path / "part.glassnet").exists()
+
+    command, environment = _glassnet("train", "--resume", "ck.glassnet", "--out", "resumed.glassnet",
+                                     "--progress", "plain", cwd=tmp_path)
+    resumed_run = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True,
+                                 timeout=120)
+    assert resumed_run.returncode == 0, resumed_run.stderr
+    assert "resuming ck.glassnet" in resumed_run.stdout
+    full = gn.load_model(tmp_path / "full.glassnet")
+    resumed = gn.load_model(tmp_path / "resumed.glassnet")
+    assert _same_parameters(full.network, resumed.network)
+    assert full.history.stop_reason == resumed.history.stop_reason
+
+
+def test_resume_with_dataset_rejected(tmp_path):
+    path = tmp_path / "run.ckpt"
+    _run(callbacks=[_StopAt(path, 3)])
+    command, environment = _glassnet("train", "--resume", str(path), cwd=tmp_path)
+    result = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "does not name its data and settings" in result.stderr
+
+
+# ---------------------------------------------------------------- SIGKILL while saving
+
+SAVER = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import glassnet as gn
+
+    path = sys.argv[1]
+    network = gn.mlp([800, 800, 10], seed=0, dtype="float64")
+    version = 0
+    while True:
+        version += 1
+        for _, parameter in network.parameters():
+            parameter[...] = version
+        gn.save_network(network, path)
+        print(version, flush=True)
+""")
+
+
+def test_sigkill_during_save_leaves_old_or_new_file(tmp_path):
+    script = tmp_path / "saver.py"
+    script.write_text(SAVER)
+    path = tmp_path / "big.glassnet"
+    environment = dict(os.environ, PYTHONPATH=SOURCE)
+    delays = np.random.default_rng(7).uniform(0.0, 0.15, size=8)
+    for delay in delays:
+        process = subprocess.Popen([sys.executable, str(script), str(path)], env=environment,
+                                   stdout=subprocess.PIPE, text=True)
+        first = process.stdout.readline()  # one complete save before the kill
+        assert first.strip()
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        network = gn.load_network(path)
+        values = {float(parameter.flat[0]) for _, parameter in network.parameters()}
+        assert len(values) == 1
+        version = values.pop()
+        assert all((parameter == version).all() for _, parameter in network.parameters())
