@@ -292,7 +292,7 @@ def test_huge_declared_size_rejected_before_reading(tmp_path, classifier_file):
     source, _, _ = classifier_file
     path = tmp_path / "huge.glassnet"
     _edit_metadata(source, path, lambda m: m["arrays"]["network/dense1.W"].update(shape=[100000, 100000]))
-    with pytest.raises(ModelFileError, match="member holds"):
+    with pytest.raises(ModelFileError, match="member contains"):
         load_model(path)
 
 
@@ -404,7 +404,12 @@ def _mutate(data, members, operation, position, value, length):
     names = sorted(members)
     name = names[position % len(names)]
     edited = dict(members)
-    if operation == "drop_member":
+    if operation == "edit_json":
+        metadata = json.loads(edited["metadata.json"])
+        key = sorted(metadata)[position % len(metadata)]
+        metadata[key] = [None, True, -1, 2**40, "x", [], {}, [1, [2]], {"a": None}][value % 9]
+        edited["metadata.json"] = json.dumps(metadata)
+    elif operation == "drop_member":
         del edited[name]
     elif operation == "duplicate_member":
         edited[name + ".copy"] = edited[name]
@@ -421,7 +426,7 @@ def _mutate(data, members, operation, position, value, length):
 
 
 MUTATIONS = st.tuples(
-    st.sampled_from(["truncate", "flip", "insert", "drop_member", "duplicate_member", "edit_member"]),
+    st.sampled_from(["truncate", "flip", "insert", "drop_member", "duplicate_member", "edit_member", "edit_json"]),
     st.integers(min_value=0, max_value=10**6),
     st.integers(min_value=0, max_value=255),
     st.integers(min_value=1, max_value=8),

@@ -78,7 +78,7 @@ class Checkpoint:
             )
         if type(optimizer) is not type(self.optimizer):
             raise InvalidInputError(
-                f"the checkpoint holds {self.optimizer!r} state, not {type(optimizer).__name__}; "
+                f"the checkpoint contains {self.optimizer!r} state, not {type(optimizer).__name__}; "
                 "resume with the checkpoint's optimizer"
             )
         network.set_parameters(self.network.get_parameters())
@@ -206,7 +206,7 @@ def _callback_parts(callback_states):
 
     A state value that is an array, or a mapping of names to arrays (such as
     early stopping's best parameters), is stored as archive arrays under
-    ``callbacks/<index>/<key>``; the metadata keeps ``{"arrays": [...]}`` or
+    ``callbacks/<index>/<key>``. The metadata keeps ``{"arrays": {...}}`` or
     ``{"array": name}`` in its place.
     """
     metadata = []
@@ -327,8 +327,8 @@ class InterruptCheckpoint(Callback):
     """On Ctrl-C (SIGINT), stop after the current batch and save a checkpoint.
 
     The first Ctrl-C sets a flag that :func:`~glassnet.training.fit` reads
-    after each batch, so the parameters are never left half updated; a second
-    Ctrl-C interrupts at once. Outside the main thread, where Python cannot
+    after each batch, so the parameters are never left half updated. A second
+    Ctrl-C raises KeyboardInterrupt at once. Outside the main thread, where Python cannot
     install signal handlers, this callback does nothing.
 
     Attributes

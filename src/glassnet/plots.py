@@ -73,6 +73,10 @@ def plot_history(history, path, *, width=10.0, height=4.0, dpi=100):
         metric_axes.set_ylabel("learning rate")
     metric_axes.set_xlabel("epoch")
     metric_axes.grid(True, alpha=0.3)
+    from matplotlib.ticker import MaxNLocator
+
+    for axes in (loss_axes, metric_axes):
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     figure.tight_layout()
     _save(figure, path, dpi)
 

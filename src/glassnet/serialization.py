@@ -6,7 +6,7 @@ A glassnet file is a ZIP archive (the layout ``numpy.savez`` uses) with one
 ``metadata.json`` member and one ``arrays/<name>.npy`` member per array. The
 metadata declares the format name and version, the kind of file (``model``,
 ``network`` or ``checkpoint``), the architecture, and the shape and dtype of
-every array; docs/model-format.md describes every field.
+every array. docs/model-format.md describes every field.
 
 Loading never unpickles: arrays are parsed from their ``.npy`` header and raw
 bytes (only little-endian float32 and float64 are accepted), and the metadata
@@ -33,6 +33,7 @@ import os
 import re
 import struct
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -46,8 +47,8 @@ FORMAT_VERSION = 1
 KINDS = ("model", "network", "checkpoint")
 METADATA_MEMBER = "metadata.json"
 ARRAY_FOLDER = "arrays/"
-# The metadata of a real model is a few kilobytes (a long history is the
-# largest part); the cap stops a crafted file from making the loader parse
+# The metadata of a real model is a few kilobytes, and a long history is its
+# largest part. The cap stops a crafted file from making the loader parse
 # gigabytes of JSON.
 MAX_METADATA_BYTES = 64 * 1024 * 1024
 # A .npy header is 128 bytes for any realistic shape; numpy pads to 64 bytes.
@@ -73,6 +74,10 @@ _READ_ERRORS = (
     RuntimeError,
     UnicodeDecodeError,
     RecursionError,
+    # numpy parses a .npy header with Python's tokenizer and ast.literal_eval
+    # (never eval), which raise these for a damaged header.
+    SyntaxError,
+    tokenize.TokenError,
 )
 
 
@@ -112,7 +117,7 @@ def atomic_open(path, mode="wb", encoding=None, newline=None):
 
 
 def _file_mode(path):
-    # mkstemp creates the file readable by its owner only; give it the mode of
+    # mkstemp creates the file readable by its owner only. Give it the mode of
     # the file it replaces, or the mode a plain open() would give under the umask.
     try:
         return os.stat(path).st_mode & 0o7777
@@ -139,8 +144,8 @@ def atomic_write_json(path, data):
 
 
 def _fsync_folder(folder):
-    # The rename is durable only once the folder entry is on disk; some file
-    # systems (and Windows) do not allow opening a folder, which is harmless.
+    # The rename is durable only once the folder entry is on disk. Some file
+    # systems (and Windows) do not allow opening a folder, and then this step is skipped.
     try:
         descriptor = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -316,7 +321,7 @@ def _check_array_spec(name, spec, path):
     )
     if not valid_shape:
         raise ModelFileError(f"{path}: array {name!r} has an invalid declared shape {shape!r}")
-    if spec["dtype"] not in ARRAY_DTYPES:
+    if not isinstance(spec["dtype"], str) or spec["dtype"] not in ARRAY_DTYPES:
         raise ModelFileError(
             f"{path}: array {name!r} has dtype {spec['dtype']!r}; glassnet files hold only float32 and float64"
         )
@@ -330,7 +335,7 @@ def _read_array(archive, member, name, spec, path):
     if not n_bytes <= member.file_size <= n_bytes + MAX_NPY_HEADER_BYTES:
         raise ModelFileError(
             f"{path}: array {name!r} is declared as {spec['dtype']} of shape {shape} ({n_bytes} bytes) "
-            f"but its member holds {member.file_size} bytes; the file is corrupted"
+            f"but its member contains {member.file_size} bytes; the file is corrupted"
         )
     raw = archive.read(member)
     stream = io.BytesIO(raw)
@@ -354,7 +359,7 @@ def _read_array(archive, member, name, spec, path):
     data = raw[stream.tell():]
     if len(data) != n_bytes:
         raise ModelFileError(
-            f"{path}: array {name!r} holds {len(data)} data bytes; shape {shape} of {spec['dtype']} "
+            f"{path}: array {name!r} contains {len(data)} data bytes; shape {shape} of {spec['dtype']} "
             f"needs {n_bytes}. The file is truncated or corrupted"
         )
     array = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
@@ -381,7 +386,7 @@ def expected_parameter_shapes(config, path="<file>"):
     """
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list) or not config["layers"]:
         raise ModelFileError(f"{path}: the network architecture must be a mapping with a non-empty 'layers' list")
-    if config.get("dtype") not in ARRAY_DTYPES:
+    if not isinstance(config.get("dtype"), str) or config["dtype"] not in ARRAY_DTYPES:
         raise ModelFileError(f"{path}: network dtype {config.get('dtype')!r} must be 'float32' or 'float64'")
     shapes = {}
     number = 0
