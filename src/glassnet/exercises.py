@@ -25,6 +25,12 @@ LOSS_TEXT = {
     "binary-cross-entropy": "binary cross-entropy, L = -Σ [t log y + (1 - t) log(1 - y)]",
     "categorical-cross-entropy": "categorical cross-entropy, L = -Σ t log y",
 }
+LOSS_LATEX = {
+    "half-squared-error": r"half the squared error, $L = \tfrac{1}{2} \sum (y - t)^2$",
+    "mean-squared-error": r"the squared error, $L = \sum (y - t)^2$",
+    "binary-cross-entropy": r"binary cross-entropy, $L = -\sum [t \log y + (1 - t) \log(1 - y)]$",
+    "categorical-cross-entropy": r"categorical cross-entropy, $L = -\sum t \log y$",
+}
 
 
 @dataclass
@@ -155,18 +161,21 @@ def make_exercise(sizes, activations, loss="half-squared-error", seed=0, batch_s
 
 # ---------------------------------------------------------------- writing
 
-def _description(exercise):
+def _description(exercise, latex=False):
     sizes = "-".join(map(str, exercise.sizes))
     parts = []
     for k, name in enumerate(exercise.activations, start=1):
         where = "output layer" if k == len(exercise.activations) else f"hidden layer {k}"
-        parts.append(f"{where} {name}")
+        parts.append(f"{where} {name.replace('_', ' ')}")
     batch = len(exercise.document["data"]["X"])
     samples = "one sample" if batch == 1 else f"a batch of {batch} samples ({exercise.reduction} over the batch)"
-    return (f"A {sizes} network ({', '.join(parts)}) sees {samples}. "
-            f"The loss is {LOSS_TEXT[exercise.loss]}. Do one step of gradient descent with learning rate "
-            f"{exercise.learning_rate:g}. Weights W have shape (inputs, outputs): z = x · W + b, "
-            "and W[i][j] joins unit i of the layer below to unit j.")
+    loss = LOSS_LATEX[exercise.loss] if latex else LOSS_TEXT[exercise.loss]
+    convention = ("Weights $W$ have shape (inputs, outputs): $z = x W + b$, and $W_{ij}$ joins unit $i$ of the "
+                  "layer below to unit $j$." if latex else
+                  "Weights W have shape (inputs, outputs): z = x · W + b, and W[i][j] joins unit i of the layer "
+                  "below to unit j.")
+    return (f"A {sizes} network ({', '.join(parts)}) sees {samples}. The loss is {loss}. Do one step of "
+            f"gradient descent with learning rate {exercise.learning_rate:g}. {convention}")
 
 
 def _tasks(exercise):
@@ -207,8 +216,7 @@ def exercise_latex(exercise):
     """Return the problem statement in LaTeX (needs amsmath)."""
     from .render.latex import latex_symbol, latex_value
 
-    description = _description(exercise).replace("·", r"$\cdot$").replace("½", r"$\frac{1}{2}$") \
-        .replace("Σ", r"$\sum$").replace("²", r"$^2$")
+    description = _description(exercise, latex=True)
     lines = [rf"\section*{{Backpropagation exercise (seed {exercise.seed})}}", "", description, "",
              r"\subsection*{Given}", r"\begin{align*}"]
     rows = [f"{latex_symbol(symbol)} &= {latex_value(value, 4)}" for symbol, _, value in _givens(exercise)]
