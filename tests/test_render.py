@@ -348,3 +348,32 @@ def test_gradcheck_diagram_titles_without_activation():
     html = gradcheck_html(report)
     assert ">hidden 1<" in html
     assert "()" not in html
+
+
+def balanced_braces(text):
+    depth = 0
+    for position, character in enumerate(text):
+        if character == "{" and text[position - 1] != "\\":
+            depth += 1
+        elif character == "}" and text[position - 1] != "\\":
+            depth -= 1
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+@pytest.mark.parametrize("settings", OPTIMIZER_CASES, ids=[case["optimizer"] for case in OPTIMIZER_CASES])
+def test_latex_braces_and_environments_balance(settings):
+    document = json.loads(json.dumps(BATCH))
+    document["training"].update(settings)
+    trace = problem_from_dict(document).run(1)[0]
+    latex = render_latex(trace, standalone=True)
+    assert balanced_braces(latex)
+    assert latex.count(r"\begin{") == latex.count(r"\end{")
+    assert "\\sqrt(" not in latex
+
+
+def test_latex_text_replacements():
+    from glassnet.render.latex import latex_text
+
+    assert latex_text("√v + sqrt(v)") == r"\operatorname{sqrt}v + \operatorname{sqrt}(v)"

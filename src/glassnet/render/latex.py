@@ -18,9 +18,9 @@ FUNCTIONS = {
 }
 TEXT_REPLACEMENTS = [
     ("·", r" \cdot "), ("⊙", r" \odot "), ("½", r"\tfrac{1}{2}"), ("Σ_batch", r"\sum_{\text{batch}}"),
-    ("Σ", r"\sum "), ("²", "^{2}"), ("ᵀ", r"^{\top}"), ("√", r"\sqrt"), ("β1", r"\beta_1"), ("β2", r"\beta_2"),
+    ("Σ", r"\sum "), ("²", "^{2}"), ("ᵀ", r"^{\top}"), ("√", "sqrt"), ("β1", r"\beta_1"), ("β2", r"\beta_2"),
     ("μ", r"\mu "), ("α", r"\alpha "), (" if ", r"\text{ if }"), (" else ", r"\text{ else }"),
-    ("log", r"\log "), ("sqrt", r"\sqrt"),
+    ("log", r"\log "), ("sqrt", r"\operatorname{sqrt}"),
 ]
 
 
