@@ -286,3 +286,52 @@ def test_cli_diagnose_bad_options(tmp_path, capsys, argv, pattern):
     assert status == 2
     assert len(err.strip().splitlines()) == 1
     assert re.search(pattern, err), err
+
+
+def saved_regression_model(tmp_path):
+    from glassnet.data import load_csv
+    from glassnet.model import TrainConfig, train_model
+    from glassnet.serialization import save_model
+
+    path = tmp_path / "train.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{2 * i + 1}\n" for i in range(12)))
+    dataset = load_csv(path, target="y", task="regression")
+    model = train_model(dataset.X, dataset.y, task="regression", feature_names=dataset.feature_names,
+                        config=TrainConfig(hidden=(4,), epochs=2, validation_fraction=0.0))
+    model.schema = dataset.schema.to_dict()
+    model_path = tmp_path / "model.glassnet"
+    save_model(model, model_path)
+    return str(model_path), str(path)
+
+
+def test_cli_diagnose_saved_model(tmp_path, capsys):
+    model_path, data_path = saved_regression_model(tmp_path)
+    status = main(["diagnose", "--model", model_path, "--data", data_path, "--format", "json"])
+    document = json.loads(capsys.readouterr().out)
+    assert status in (0, 1)
+    assert document["batch_size"] == 12
+    assert np.isfinite(document["loss"])
+    assert [layer["name"] for layer in document["layers"]] == ["dense1", "relu1", "dense2"]
+
+
+def test_cli_diagnose_model_nan_csv(tmp_path, capsys):
+    model_path, _ = saved_regression_model(tmp_path)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,y\n1,2,3\n,1,2\n")
+    status = main(["diagnose", "--model", model_path, "--data", str(bad)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "'a'" in err
+    assert "row 1" in err
+
+
+@pytest.mark.parametrize("argv, pattern", [
+    ([], r"give either a network FILE or --model"),
+    (["--model", "m.glassnet"], r"--model needs --data"),
+])
+def test_cli_diagnose_source_required(capsys, argv, pattern):
+    status = main(["diagnose", *argv])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert re.search(pattern, err), err

@@ -392,6 +392,14 @@ def test_estimator_predict_empty_shapes(n_classes):
     assert model.predict_proba(np.zeros((0, 2))).shape == (0, n_classes)
 
 
+@pytest.mark.skipif(not HAVE_ESTIMATORS, reason="glassnet.sklearn is not available")
+def test_regressor_predict_empty_shape():
+    model = estimator("regressor").fit(np.array([[0.0], [1.0], [2.0]]), [0.0, 1.0, 2.0])
+    assert model.predict(np.zeros((0, 1))).shape == (0,)
+    with pytest.raises(ValueError, match=r"feature"):
+        model.predict(np.zeros((0, 3)))
+
+
 # ---------------------------------------------------------------- command line
 
 
