@@ -485,3 +485,23 @@ def test_atomic_write_new_file_follows_umask(tmp_path):
 def test_atomic_open_missing_folder_raises(tmp_path):
     with pytest.raises(FileNotFoundError):
         atomic_write_text(tmp_path / "absent" / "out.txt", "x")
+
+
+def test_library_writes_files_only_atomically():
+    # Every file glassnet writes must go through serialization.atomic_open (or
+    # the atomic_write_* helpers); a direct write could leave a half-written file.
+    import re
+    from pathlib import Path
+
+    source = Path(gn.__file__).parent
+    direct_write = re.compile(
+        r"(?<!atomic_)open\([^)]*['\"][wax]b?['\"]|\.write_text\(|\.write_bytes\(|savefig\(\s*(path|str\()|np\.save\("
+    )
+    offenders = []
+    for module in source.rglob("*.py"):
+        if module.name == "serialization.py":
+            continue
+        for number, line in enumerate(module.read_text(encoding="utf-8").splitlines(), start=1):
+            if direct_write.search(line):
+                offenders.append(f"{module.relative_to(source)}:{number}: {line.strip()}")
+    assert offenders == []
