@@ -222,3 +222,24 @@ def test_sigkill_during_save_leaves_old_or_new_file(tmp_path):
         assert len(values) == 1
         version = values.pop()
         assert all((parameter == version).all() for _, parameter in network.parameters())
+
+
+def test_cli_checkpoint_every_zero_rejected(tmp_path, capsys):
+    from glassnet.cli.main import main
+
+    assert main(["train", "--dataset", "xor", "--checkpoint-every", "0", "--progress", "none"]) == 2
+    assert "--checkpoint-every 0 must be an integer >= 1" in capsys.readouterr().err
+
+
+def test_cli_resume_missing_file_rejected(tmp_path, capsys):
+    from glassnet.cli.main import main
+
+    assert main(["train", "--resume", str(tmp_path / "absent.ckpt")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_cli_train_without_data_rejected(capsys):
+    from glassnet.cli.main import main
+
+    assert main(["train"]) == 2
+    assert "pass --dataset NAME, --data FILE.csv or --resume CHECKPOINT" in capsys.readouterr().err

@@ -170,3 +170,14 @@ def test_train_writes_history_files(tmp_path):
     saved = json.loads(json_path.read_text())
     assert len(saved["records"]) == 4
     assert saved["stop_reason"] == "completed all 4 epochs"
+
+
+def test_evaluate_other_data_set_rejected(moons_model, capsys):
+    assert main(["evaluate", str(moons_model), "iris"]) == 2
+    error = capsys.readouterr().err
+    assert "Evaluate on the model's own data set (moons)" in error
+
+
+def test_evaluate_missing_model_file(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path / "absent.glassnet"), "moons"]) == 2
+    assert "does not exist" in capsys.readouterr().err

@@ -56,9 +56,24 @@ def train_config(model):
 def bundled_test_split(model, name):
     """Return ``(X_test, y_test, description)`` of bundled data set ``name`` as ``glassnet train`` split it."""
     from ..data import load_dataset
+    from ..errors import InvalidInputError
     from .train import split_for_training
 
     config = train_config(model)
     dataset = load_dataset(name, seed=config.seed)
+    if list(dataset.feature_names) != list(model.feature_names) or dataset.class_names != model.class_names:
+        raise InvalidInputError(
+            f"data set {dataset.name!r} has the features {_preview(dataset.feature_names)} and classes "
+            f"{dataset.class_names}, but the model was trained on {_preview(model.feature_names)} and "
+            f"{model.class_names}. Evaluate on the model's own data set"
+            + (f" ({model.data['dataset']})" if model.data and "dataset" in model.data else "")
+            + " or on a CSV file with its columns"
+        )
     _, X_test, y_test = split_for_training(dataset, config)
     return X_test, y_test, f"{dataset.name} test split (seed {config.seed})"
+
+
+def _preview(names, count=4):
+    names = list(names)
+    shown = ", ".join(map(str, names[:count]))
+    return f"[{shown}{', ...' if len(names) > count else ''}] ({len(names)})"
