@@ -152,3 +152,17 @@ def test_batch_page_with_two_steps(browser, tmp_path):
     browser.get(page.as_uri())
     _walk(browser, traces)
     assert _text(browser, "position").startswith("training step 2")
+
+
+def test_phase_buttons_jump(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    traces = load_problem("lesson").run()
+    page = tmp_path / "lesson.html"
+    page.write_text(explain_page(traces), encoding="utf-8")
+    browser.get(page.as_uri())
+    browser.find_element(By.CSS_SELECTOR, "#phases button[data-phase='backward']").click()
+    assert _text(browser, "q-symbol") == "dL/dy"
+    browser.find_element(By.CSS_SELECTOR, "#phases button[data-phase='update']").click()
+    assert _text(browser, "q-symbol") == "W1_new"
+    assert _text(browser, "phase") == "Update"

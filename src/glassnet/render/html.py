@@ -141,6 +141,8 @@ nav { margin-top: 14px; display: flex; gap: 10px; align-items: center; }
 button { font-size: 15px; padding: 6px 16px; border-radius: 6px; border: 1px solid #334e68; background: #fff;
   cursor: pointer; }
 button:disabled { opacity: 0.4; cursor: default; }
+#phases { margin-top: 12px; display: flex; flex-wrap: wrap; gap: 6px; }
+#phases button { font-size: 12px; padding: 3px 10px; border-color: #9fb3c8; }
 #all { margin-top: 18px; }
 #all tr.current td { background: #ffe8cc; }
 #all tr { cursor: pointer; }
@@ -198,6 +200,14 @@ PAGE_SCRIPT = """
     var rows = document.querySelectorAll('#all tr[data-index]');
     rows.forEach(function (row) { row.classList.toggle('current', Number(row.dataset.index) === index); });
   }
+  document.querySelectorAll('#phases button').forEach(function (button) {
+    button.addEventListener('click', function () {
+      var step = frames[index].step;
+      for (var i = 0; i < frames.length; i++) {
+        if (frames[i].step === step && frames[i].phase === button.dataset.phase) { show(i); return; }
+      }
+    });
+  });
   document.getElementById('prev').addEventListener('click', function () { show(index - 1); });
   document.getElementById('next').addEventListener('click', function () { show(index + 1); });
   document.addEventListener('keydown', function (event) {
@@ -267,6 +277,12 @@ def explain_page(traces, title="glassnet: one training step, explained", descrip
                      f"<td>{escape(frame['result'])}</td></tr>")
     table.append("</table>")
     payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    phases = []
+    for frame in data["frames"]:
+        if frame["phase"] not in phases:
+            phases.append(frame["phase"])
+    phase_buttons = "".join(f'<button type="button" class="phase-jump" data-phase="{phase}">'
+                            f'{escape(PHASE_TITLES.get(phase, phase))}</button>' for phase in phases)
     about = escape(description) if description else (
         f"Loss {escape(first.loss_name)} ({first.reduction} over a batch of {first.batch_size}), "
         f"optimizer {escape(first.optimizer)}. Weights W have shape (inputs, outputs) and z = x · W + b.")
@@ -296,6 +312,7 @@ def explain_page(traces, title="glassnet: one training step, explained", descrip
 <div class="eq"><span class="label">result</span>= <span id="q-result"></span></div>
 <p id="q-reduction"></p>
 <p id="q-note"></p>
+<div id="phases">{phase_buttons}</div>
 <nav><button id="prev" type="button">&#8592; Previous</button><button id="next" type="button">Next &#8594;</button>
 <span style="color:#627d98;font-size:12px">arrow keys work too</span></nav>
 </section>
