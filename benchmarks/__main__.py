@@ -1,0 +1,90 @@
+"""Command line of the benchmark suite: ``python -m benchmarks [--quick|--smoke] [--format json]``."""
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+
+from . import THREADS
+
+
+@dataclass
+class Settings:
+    """Sizes of one run. ``repeats`` alternated repetitions feed every median."""
+
+    mlp_samples: int = 60_000
+    batch_sizes: tuple = (32, 128, 1024)
+    dtypes: tuple = ("float32", "float64")
+    repeats: int = 7
+    lesson_steps: int = 1000
+    memory_samples: int = 60_000
+    memory_batch_size: int = 128
+    digits_max_epochs: int = 100
+
+
+MODES = {
+    "full": Settings(),
+    "quick": Settings(mlp_samples=8192, repeats=5, lesson_steps=300, digits_max_epochs=60),
+    # Tiny sizes for the smoke test: every row appears, no figure means anything.
+    "smoke": Settings(mlp_samples=1024, repeats=1, lesson_steps=5, memory_samples=1024, digits_max_epochs=1),
+}
+
+CASES = ("mlp784", "memory", "lesson221", "demo_cli", "digits_to_0975")
+
+
+def parse_arguments(argv):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true",
+                      help="smaller epochs and 5 repetitions; finishes in under 3 minutes on 2 cores")
+    size.add_argument("--smoke", action="store_true",
+                      help="tiny sizes and one repetition, to check that every row is produced")
+    parser.add_argument("--format", choices=["markdown", "json"], default="markdown",
+                        help="markdown tables with ratios (default) or a JSON list of result rows")
+    parser.add_argument("--cases", default=",".join(CASES),
+                        help=f"comma-separated cases to run (default: all of {', '.join(CASES)})")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="alternated repetitions per measurement (default 7, 5 with --quick)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_arguments(argv)
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    settings = MODES[mode]
+    if args.repeats is not None:
+        settings.repeats = args.repeats
+    cases = [case.strip() for case in args.cases.split(",") if case.strip()]
+    unknown = sorted(set(cases) - set(CASES))
+    if unknown:
+        print(f"python -m benchmarks: error: unknown case(s) {unknown}; use {', '.join(CASES)}", file=sys.stderr)
+        return 2
+
+    from .harness import ensure_glassnet_importable, limit_threads, machine_info
+
+    ensure_glassnet_importable()
+    limit_threads(THREADS)
+    from . import digits, lesson, memory, mlp784, startup
+
+    runners = {"mlp784": mlp784.run, "memory": memory.run, "lesson221": lesson.run, "demo_cli": startup.run,
+               "digits_to_0975": digits.run}
+    info = machine_info()
+    rows = []
+    for case in cases:
+        print(f"running {case} ({mode})...", file=sys.stderr, flush=True)
+        rows += runners[case](settings)
+
+    command = "python -m benchmarks" + " ".join([""] + (argv if argv is not None else sys.argv[1:]))
+    if args.format == "json":
+        print(f"environment: {json.dumps(info)}", file=sys.stderr)
+        json.dump(rows, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        from .report import to_markdown
+
+        print(to_markdown(rows, info, command))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
