@@ -17,15 +17,15 @@ def sigmoid(z, out=None):
     """Return ``1 / (1 + exp(-z))`` without overflow for any finite ``z``.
 
     For ``z >= 0`` it evaluates ``1 / (1 + e)`` and for ``z < 0`` the equal
-    ``e / (1 + e)``, with ``e = exp(-|z|)`` always in (0, 1].
+    ``e / (1 + e)``, with ``e = exp(-|z|)`` always in (0, 1]. ``out``, when
+    given, must not be ``z`` itself.
     """
-    e = np.exp(-np.abs(z))
-    denominator = 1.0 + e
-    if out is None:
-        out = np.empty_like(e)
-    np.divide(1.0, denominator, out=out, where=z >= 0)
-    np.divide(e, denominator, out=out, where=z < 0)
-    return out
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    numerator = np.where(z >= 0, 1.0, e)
+    e += 1.0
+    return np.divide(numerator, e, out=out)
 
 
 def sigmoid_derivative_from_output(a):
@@ -38,9 +38,9 @@ def tanh_derivative_from_output(a):
     return 1.0 - a * a
 
 
-def relu(z):
-    """Return ``max(z, 0)``."""
-    return np.maximum(z, 0)
+def relu(z, out=None):
+    """Return ``max(z, 0)``, written into ``out`` when given."""
+    return np.maximum(z, 0, out=out)
 
 
 def relu_derivative(z):
@@ -84,13 +84,13 @@ def log_softmax(z):
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
 
-def softmax(z):
+def softmax(z, out=None):
     """Return ``exp(z) / sum(exp(z))`` along the last axis, shifted by the max."""
     z = np.asarray(z)
     if z.size == 0:
-        return np.empty_like(z)
+        return np.empty_like(z) if out is None else out
     with np.errstate(over="ignore"):
         shifted = z - np.max(z, axis=-1, keepdims=True)
-    e = np.exp(shifted)
+    e = np.exp(shifted, out=out)
     e /= np.sum(e, axis=-1, keepdims=True)
     return e

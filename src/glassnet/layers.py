@@ -9,6 +9,12 @@ Contract shared by every layer:
   the gradient of every entry of ``params`` into ``grads`` under the same name
   (overwriting, never accumulating) and returns dL/d(input).
 * Calling ``backward`` before ``forward`` raises ``RuntimeError``.
+* Both take an optional ``out`` array of the result's shape and dtype to write
+  into, as NumPy ufuncs do. Without it the result is a new array. The
+  network's training step passes work arrays it reuses from step to step, so
+  after a step the layers' cached ``x``, ``z`` and ``a`` are views of those
+  arrays and the next step overwrites them; ``Sequential.forward`` and
+  ``predict`` never pass ``out`` and return new arrays.
 
 Trace symbols (``z1``, ``a1``, ``delta1``...) are assigned by the network that
 owns the layer; a layer used on its own has none.
@@ -35,10 +41,10 @@ class Layer:
         self.symbols = {}
         self.training = True
 
-    def forward(self, x):
+    def forward(self, x, out=None):
         raise NotImplementedError
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, out=None):
         raise NotImplementedError
 
     def _require_forward(self, cached):
@@ -139,7 +145,7 @@ class Dense(Layer):
         return {"type": self.kind, "in_features": self.in_features,
                 "out_features": self.out_features, "init": self.init if isinstance(self.init, str) else "custom"}
 
-    def forward(self, x):
+    def forward(self, x, out=None):
         W = self.params["W"]
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise InvalidInputError(
@@ -148,18 +154,19 @@ class Dense(Layer):
         if x.dtype != W.dtype:
             x = x.astype(W.dtype)
         self.x = x
-        z = x @ W  # (batch, in) · (in, out) -> (batch, out)
+        z = np.matmul(x, W, out=out)  # (batch, in) · (in, out) -> (batch, out)
         z += self.params["b"]
         return z
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, out=None):
         self._require_forward(self.x)
-        delta = np.asarray(grad_output, dtype=self.params["W"].dtype)
+        W = self.params["W"]
+        delta = np.asarray(grad_output, dtype=W.dtype)
         np.matmul(self.x.T, delta, out=self.grads["W"])  # (in, batch) · (batch, out)
-        np.sum(delta, axis=0, out=self.grads["b"])
+        np.add.reduce(delta, axis=0, out=self.grads["b"])
         if not self.compute_input_grad:
             return None
-        return delta @ self.params["W"].T  # (batch, out) · (out, in)
+        return np.matmul(delta, W.T, out=out)  # (batch, out) · (out, in)
 
 
 class Activation(Layer):
@@ -178,9 +185,9 @@ class Activation(Layer):
         """Return f'(z) for the cached batch, of the output's shape."""
         raise NotImplementedError
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, out=None):
         self._require_forward(self.a)
-        return grad_output * self.local_derivative()
+        return np.multiply(grad_output, self.local_derivative(), out=out)
 
 
 class ReLU(Activation):
@@ -190,17 +197,17 @@ class ReLU(Activation):
     formula = "max(0, z)"
     derivative_formula = "1 if z > 0 else 0"
 
-    def forward(self, z):
+    def forward(self, z, out=None):
         self.z = z
-        self.a = act.relu(z)
+        self.a = act.relu(z, out=out)
         return self.a
 
     def local_derivative(self):
         return act.relu_derivative(self.z)
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, out=None):
         self._require_forward(self.a)
-        return grad_output * (self.z > 0)
+        return np.multiply(grad_output, self.z > 0, out=out)
 
 
 class LeakyReLU(Activation):
@@ -221,10 +228,14 @@ class LeakyReLU(Activation):
     def config(self):
         return {"type": self.kind, "alpha": self.alpha}
 
-    def forward(self, z):
+    def forward(self, z, out=None):
         self.z = z
-        self.a = act.leaky_relu(z, self.alpha).astype(z.dtype, copy=False)
-        return self.a
+        a = act.leaky_relu(z, self.alpha).astype(z.dtype, copy=False)
+        if out is not None:
+            np.copyto(out, a)
+            a = out
+        self.a = a
+        return a
 
     def local_derivative(self):
         return act.leaky_relu_derivative(self.z, self.alpha)
@@ -237,9 +248,9 @@ class Sigmoid(Activation):
     formula = "1 / (1 + exp(-z))"
     derivative_formula = "y(1 - y)"
 
-    def forward(self, z):
+    def forward(self, z, out=None):
         self.z = z
-        self.a = act.sigmoid(z)
+        self.a = act.sigmoid(z, out=out)
         return self.a
 
     def local_derivative(self):
@@ -253,9 +264,9 @@ class Tanh(Activation):
     formula = "tanh(z)"
     derivative_formula = "1 - a²"
 
-    def forward(self, z):
+    def forward(self, z, out=None):
         self.z = z
-        self.a = np.tanh(z)
+        self.a = np.tanh(z, out=out)
         return self.a
 
     def local_derivative(self):
@@ -268,26 +279,50 @@ class Softmax(Activation):
     Its Jacobian is not diagonal, so backward is
     ``delta = (g - Σ_j g_j a_j) ⊙ a`` with ``g = dL/da``. Followed by
     categorical cross-entropy the network fuses both into ``delta = (y - t)/N``.
+
+    Besides z and a, forward caches the shifted logits ``z - max_j z_j`` and
+    ``log Σ_j exp(z_j - max_j z_j)`` per row, from which the fused loss takes
+    log-softmax without computing the exponentials again.
     """
 
     kind = "softmax"
     formula = "exp(z) / Σ exp(z)"
     derivative_formula = "diag(a) - a aᵀ"
 
-    def forward(self, z):
+    def __init__(self):
+        super().__init__()
+        self.shifted = None
+        self.log_sum = None
+
+    def forward(self, z, out=None):
         self.z = z
-        self.a = act.softmax(z)
-        return self.a
+        if z.size == 0:
+            self.shifted = self.log_sum = None
+            self.a = act.softmax(z, out=out)
+            return self.a
+        # The shifted logits are a private cache, so their array is reused when the shape allows.
+        shifted = self.shifted
+        if shifted is None or shifted.shape != z.shape or shifted.dtype != z.dtype:
+            shifted = None
+        with np.errstate(over="ignore"):
+            shifted = np.subtract(z, np.max(z, axis=-1, keepdims=True), out=shifted)
+        e = np.exp(shifted, out=out)
+        row_sum = np.add.reduce(e, axis=-1, keepdims=True)  # (batch, 1)
+        e /= row_sum
+        self.shifted = shifted
+        self.log_sum = np.log(row_sum)
+        self.a = e
+        return e
 
     def local_derivative(self):
         raise NotImplementedError(
             "softmax has a full Jacobian, not an elementwise derivative; use backward()"
         )
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, out=None):
         self._require_forward(self.a)
         weighted = np.sum(grad_output * self.a, axis=1, keepdims=True)  # (batch, 1)
-        return (grad_output - weighted) * self.a
+        return np.multiply(grad_output - weighted, self.a, out=out)
 
 
 class Identity(Activation):
@@ -297,16 +332,22 @@ class Identity(Activation):
     formula = "z"
     derivative_formula = "1"
 
-    def forward(self, z):
+    def forward(self, z, out=None):
         self.z = z
+        if out is not None:
+            np.copyto(out, z)
+            z = out
         self.a = z
         return z
 
     def local_derivative(self):
         return np.ones_like(self.a)
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, out=None):
         self._require_forward(self.a)
+        if out is not None and out is not grad_output:
+            np.copyto(out, grad_output)
+            return out
         return grad_output
 
 
@@ -357,18 +398,24 @@ class Dropout(Layer):
     def config(self):
         return {"type": self.kind, "rate": self.rate}
 
-    def forward(self, x):
+    def forward(self, x, out=None):
         self._forward_done = True
         if not self.training or self.rate == 0.0:
             self.mask = None
+            if out is not None:
+                np.copyto(out, x)
+                return out
             return x
         keep = 1.0 - self.rate
         self.mask = (self.rng.random(x.shape) < keep).astype(x.dtype)
         self.mask /= keep
-        return x * self.mask
+        return np.multiply(x, self.mask, out=out)
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, out=None):
         self._require_forward(self._forward_done or None)
         if self.mask is None:
+            if out is not None and out is not grad_output:
+                np.copyto(out, grad_output)
+                return out
             return grad_output
-        return grad_output * self.mask
+        return np.multiply(grad_output, self.mask, out=out)

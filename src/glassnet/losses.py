@@ -18,11 +18,13 @@ together. The output activation's derivative cancels and
 with ``log1p``/log-softmax, so ``log(0)`` never occurs.
 """
 
+import math
+
 import numpy as np
 
 from . import activations as act
 from .errors import InvalidInputError
-from .validation import check_sample_counts
+from .validation import all_finite, check_sample_counts
 
 REDUCTIONS = ("mean", "sum")
 
@@ -67,7 +69,7 @@ class Loss:
                 f"targets have shape {t.shape}; the network's output has shape {tuple(y_shape)}. "
                 "Give one target row per input row with one column per output unit"
             )
-        if not np.all(np.isfinite(t)):
+        if not all_finite(t):
             row, column = np.argwhere(~np.isfinite(t))[0]
             raise InvalidInputError(
                 f"targets contain {t[row, column]} at row {row}, column {column}; "
@@ -103,11 +105,13 @@ class HalfSquaredError(Loss):
 
     def value(self, y, t):
         diff = y - t
-        return 0.5 * float(np.sum(diff * diff)) / self.divisor(y)
+        return 0.5 * float(np.vdot(diff, diff)) / self.divisor(y)
 
     def gradient(self, y, t):
         grad = y - t
-        grad /= self.divisor(y)
+        divisor = self.divisor(y)
+        if divisor != 1:
+            grad /= divisor
         return grad
 
 
@@ -122,7 +126,7 @@ class MeanSquaredError(Loss):
 
     def value(self, y, t):
         diff = y - t
-        return float(np.sum(diff * diff)) / self.divisor(y)
+        return float(np.vdot(diff, diff)) / self.divisor(y)
 
     def gradient(self, y, t):
         grad = y - t
@@ -232,7 +236,21 @@ class CategoricalCrossEntropy(Loss):
         p = np.maximum(y, self.eps)
         return -t / p / self.divisor(y)
 
-    def value_from_logits(self, z, t):
+    def value_from_logits(self, z, t, shifted=None, log_sum=None):
+        """Return the loss from the logits z, never taking log(0).
+
+        ``shifted`` (``z - max z`` per row) and ``log_sum`` (``log Σ exp(shifted)``
+        per row, of shape (batch, 1)), as cached by the Softmax layer, save
+        computing the exponentials a second time:
+        ``L = -Σ_n [Σ_k t_nk shifted_nk - (Σ_k t_nk) log_sum_n] / N``.
+        """
+        if shifted is not None and log_sum is not None:
+            row_weights = np.add.reduce(t, axis=-1)  # (batch,)
+            total = float(np.vdot(t, shifted)) - float(np.vdot(row_weights, log_sum))
+            # A row spanning more than the float range shifts to -inf, and 0 · -inf is NaN;
+            # the exact form below handles that case.
+            if math.isfinite(total):
+                return -total / self.divisor(z)
         log_y = act.log_softmax(z)
         # Where t is 0 the product must be 0 even if log_y underflowed to -inf.
         products = np.where(t != 0, t * log_y, 0.0)

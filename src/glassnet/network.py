@@ -6,6 +6,8 @@ backward pass writes ``delta_k = dL/dz_k``, ``dW_k`` and ``db_k``. These are
 the symbols of the trace (``step(..., trace=True)``).
 """
 
+import inspect
+
 import numpy as np
 
 from .errors import InvalidInputError, InvalidTypeError
@@ -13,7 +15,7 @@ from .layers import Activation, Dense, Layer
 from .losses import get_loss
 from .optimizers import get_optimizer
 from .trace import Trace
-from .validation import check_array, check_dtype
+from .validation import all_finite, check_array, check_dtype, check_finite
 
 # How activation kinds are written in formulas and derivative symbols.
 DISPLAY_NAMES = {
@@ -92,6 +94,13 @@ class Sequential:
         self.dense_layers[0].compute_input_grad = False
         self.in_features = self.dense_layers[0].in_features
         self.out_features = self.dense_layers[-1].out_features
+        # Work arrays of the untraced training pass, keyed by batch size (see _work_arrays).
+        self._workspace = {}
+        self._writes_into_out = all(
+            "out" in inspect.signature(layer.forward).parameters
+            and "out" in inspect.signature(layer.backward).parameters
+            for layer in self.layers
+        )
         self._assign_symbols()
 
     def _assign_symbols(self):
@@ -213,6 +222,11 @@ class Sequential:
 
         A 1-D input is one sample. NaN and inf are rejected with their row and column.
         """
+        if type(X) is np.ndarray and X.ndim == 2 and X.dtype == self.dtype and X.shape[1] == self.in_features:
+            # The usual case in a training loop: no conversion, and no temporary array for the check.
+            if not all_finite(X):
+                check_finite(X, argument)
+            return X
         X = check_array(X, argument, dtype=self.dtype, finite=True)
         if X.shape[1] != self.in_features:
             raise InvalidInputError(
@@ -281,11 +295,24 @@ class Sequential:
         ``l2`` (λ >= 0, checked by the caller) adds the penalty
         R = ½ λ Σ_k ||W_k||² over the Dense weights (not the biases) to the
         returned loss and λ W_k to each dW_k.
+
+        Without a trace, every intermediate array is written into work arrays
+        that the next call reuses (see :meth:`_untraced_loss_and_backward`).
         """
+        if trace is None and self._writes_into_out:
+            value = self._untraced_loss_and_backward(X, t, loss)
+            if not l2:
+                return value
+            penalty = 0.5 * l2 * sum(float(np.vdot(layer.params["W"], layer.params["W"]))
+                                     for layer in self.dense_layers)
+            for layer in self.dense_layers:
+                layer.grads["W"] += l2 * layer.params["W"]
+            return value + penalty
+
         y = self.forward_prepared(X, trace)
         fused = self.is_fused(loss)
         if fused:
-            value = loss.value_from_logits(self.layers[-1].z, t)
+            value = self._fused_loss_value(loss, t)
         else:
             value = loss.value(y, t)
         penalty = 0.0
@@ -336,6 +363,77 @@ class Sequential:
                     trace.record(f"dL/dW{k}", f"total gradient of W{k}", f"dW{k} + dR/dW{k}", grad_weights,
                                  "backward", layer=k, inputs=(f"dW{k}", f"dR/dW{k}"), operation="add")
         return value + penalty
+
+    def _fused_loss_value(self, loss, t):
+        """Return the loss computed from the output layer's logits, reusing Softmax's cache."""
+        last = self.layers[-1]
+        if last.kind == "softmax":
+            return loss.value_from_logits(last.z, t, shifted=last.shifted, log_sum=last.log_sum)
+        return loss.value_from_logits(last.z, t)
+
+    def _work_arrays(self, batch_size):
+        """Return ``(outputs, input_grads, delta)`` work arrays for batches of ``batch_size`` rows.
+
+        ``outputs[i]`` receives layer i's forward output, ``input_grads[i]``
+        Dense layer i's dL/d(input) (None where it is not computed) and
+        ``delta`` the fused output delta. An epoch has at most two batch
+        sizes (full batches and a shorter last one), so few sets are kept.
+        """
+        work = self._workspace.get(batch_size)
+        if work is not None:
+            return work
+        if len(self._workspace) >= 4:
+            self._workspace.clear()
+        outputs = []
+        input_grads = []
+        width = self.in_features
+        for layer in self.layers:
+            needs_input_grad = isinstance(layer, Dense) and layer.compute_input_grad
+            input_grads.append(np.empty((batch_size, width), dtype=self.dtype) if needs_input_grad else None)
+            if isinstance(layer, Dense):
+                width = layer.out_features
+            outputs.append(np.empty((batch_size, width), dtype=self.dtype))
+        delta = np.empty((batch_size, width), dtype=self.dtype)
+        work = self._workspace[batch_size] = (outputs, input_grads, delta)
+        return work
+
+    def _untraced_loss_and_backward(self, X, t, loss):
+        """Run forward, the loss and backward on one batch with no allocation per layer.
+
+        Each layer writes its output into a work array kept from the previous
+        call of the same batch size; backward writes each Dense layer's
+        dL/d(input) into another, and elementwise layers multiply it in place.
+        So after this call the layers' caches (``x``, ``z``, ``a``) are views
+        of work arrays that the next training step overwrites. Returns the
+        loss value.
+        """
+        outputs, input_grads, delta = self._work_arrays(X.shape[0])
+
+        # forward
+        x = X
+        for layer, out in zip(self.layers, outputs):
+            x = layer.forward(x, out=out)
+        y = x
+
+        # loss, and the gradient entering the backward pass
+        last = len(self.layers) - 1
+        if self.is_fused(loss):
+            value = self._fused_loss_value(loss, t)
+            grad = np.subtract(y, t, out=delta)
+            divisor = loss.divisor(y)
+            if divisor != 1:
+                grad /= divisor
+            last -= 1
+        else:
+            value = loss.value(y, t)
+            grad = loss.gradient(y, t)
+
+        # backward: the gradient arrays belong to this pass, so elementwise layers update them in place
+        for position in range(last, -1, -1):
+            layer = self.layers[position]
+            target = input_grads[position] if isinstance(layer, Dense) else grad
+            grad = layer.backward(grad, out=target)
+        return value
 
     def step(self, X, t, loss="half-squared-error", optimizer=None, trace=False, l2=0.0):
         """Run one training step: forward, loss, backward, update.

@@ -1,5 +1,6 @@
 """Checks applied once at the boundary of the library (never in inner loops)."""
 
+import math
 import numbers
 
 import numpy as np
@@ -69,12 +70,27 @@ def check_array(X, argument="X", *, dtype=np.float64, finite=True, allow_empty=T
     return array
 
 
+def all_finite(array):
+    """Return True when no element of ``array`` is NaN or inf.
+
+    One ``sum`` decides in the usual case, with no temporary array, because
+    the sum is non-finite whenever an element is. Only a non-finite sum, which
+    large finite values can also cause by overflow, leads to an element-wise
+    check.
+    """
+    if array.dtype.kind != "f":
+        return True
+    if math.isfinite(np.add.reduce(array, axis=None)):
+        return True
+    return bool(np.isfinite(array).all())
+
+
 def check_finite(array, argument="X", column_names=None):
     """Raise naming the first row and column that contains NaN or inf.
 
     ``column_names`` (e.g. the header of a CSV file) are added to the message.
     """
-    if array.dtype.kind != "f" or np.isfinite(array).all():
+    if all_finite(array):
         return
     bad = np.argwhere(~np.isfinite(array))[0]
     row = int(bad[0])
