@@ -84,6 +84,13 @@ class MatmulOnly(NumpyMLP):
     deltas below the output (the first layer's input gradient is never needed).
     """
 
+    def _allocate(self, batch):
+        super()._allocate(batch)
+        # Deltas are never computed here; give them small finite values so that
+        # no NaN or overflow enters the timed multiplies.
+        for delta in self.delta:
+            delta.fill(1e-3)
+
     def step(self, x, t):
         n = x.shape[0]
         if n != self._batch:

@@ -14,18 +14,21 @@ import numpy as np
 
 
 def sigmoid(z, out=None):
-    """Return ``1 / (1 + exp(-z))`` without overflow for any finite ``z``.
+    """Return ``1 / (1 + exp(-z))`` for any finite ``z``, written into ``out`` when given.
 
-    For ``z >= 0`` it evaluates ``1 / (1 + e)`` and for ``z < 0`` the equal
-    ``e / (1 + e)``, with ``e = exp(-|z|)`` always in (0, 1]. ``out``, when
-    given, must not be ``z`` itself.
+    For ``z`` below about -709 (float64) or -88.7 (float32) ``exp(-z)``
+    overflows to inf and the result is ``1 / inf = 0``, the correctly rounded
+    limit, so that overflow is silenced on purpose. Four NumPy calls, because
+    this sits in the training loop of small networks.
     """
-    e = np.abs(z)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    numerator = np.where(z >= 0, 1.0, e)
+    z = np.asarray(z)
+    if z.dtype.kind != "f":
+        z = z.astype(np.float64)
+    with np.errstate(over="ignore"):
+        e = np.negative(z, out=out)
+        np.exp(e, out=e)
     e += 1.0
-    return np.divide(numerator, e, out=out)
+    return np.divide(1.0, e, out=e)
 
 
 def sigmoid_derivative_from_output(a):

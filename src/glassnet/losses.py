@@ -77,6 +77,10 @@ class Loss:
             )
         return t.astype(dtype, copy=False)
 
+    def value_and_gradient(self, y, t):
+        """Return ``(value(y, t), gradient(y, t))``; a loss may share work between the two."""
+        return self.value(y, t), self.gradient(y, t)
+
     def describe(self, divisor):
         """Return (loss formula, gradient formula) as text; ``/ N`` is dropped when N is 1."""
         if divisor == 1:
@@ -113,6 +117,14 @@ class HalfSquaredError(Loss):
         if divisor != 1:
             grad /= divisor
         return grad
+
+    def value_and_gradient(self, y, t):
+        grad = y - t
+        divisor = self.divisor(y)
+        value = 0.5 * float(np.vdot(grad, grad)) / divisor
+        if divisor != 1:
+            grad /= divisor
+        return value, grad
 
 
 class MeanSquaredError(Loss):

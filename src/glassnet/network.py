@@ -7,6 +7,7 @@ the symbols of the trace (``step(..., trace=True)``).
 """
 
 import inspect
+import math
 
 import numpy as np
 
@@ -94,6 +95,11 @@ class Sequential:
         self.dense_layers[0].compute_input_grad = False
         self.in_features = self.dense_layers[0].in_features
         self.out_features = self.dense_layers[-1].out_features
+        self._slot_names = [
+            (f"{layer.name}.{key}", f"{key}{layer.number}", layer, key)
+            for layer in self.layers
+            for key in layer.params
+        ]
         # Work arrays of the untraced training pass, keyed by batch size (see _work_arrays).
         self._workspace = {}
         self._writes_into_out = all(
@@ -146,11 +152,7 @@ class Sequential:
 
     def slots(self):
         """Return ``[(name, symbol, param, grad), ...]`` for the optimizer."""
-        return [
-            (f"{layer.name}.{key}", f"{key}{layer.number}", layer.params[key], layer.grads[key])
-            for layer in self.layers
-            for key in layer.params
-        ]
+        return [(name, symbol, layer.params[key], layer.grads[key]) for name, symbol, layer, key in self._slot_names]
 
     def parameters_by_symbol(self):
         """Return copies of the parameters keyed by trace symbol (``W1``, ``b1``...)."""
@@ -425,8 +427,7 @@ class Sequential:
                 grad /= divisor
             last -= 1
         else:
-            value = loss.value(y, t)
-            grad = loss.gradient(y, t)
+            value, grad = loss.value_and_gradient(y, t)
 
         # backward: the gradient arrays belong to this pass, so elementwise layers update them in place
         for position in range(last, -1, -1):
@@ -522,7 +523,7 @@ def check_l2(l2):
     """Return the L2 penalty strength as a float >= 0, or raise."""
     if isinstance(l2, bool) or not isinstance(l2, (int, float, np.integer, np.floating)):
         raise InvalidTypeError(f"l2={l2!r} ({type(l2).__name__}) must be a number >= 0, e.g. 1e-4")
-    if not np.isfinite(l2) or l2 < 0:
+    if not math.isfinite(l2) or l2 < 0:
         raise InvalidInputError(f"l2={l2} must be a finite number >= 0 (0 turns the penalty off), e.g. 1e-4")
     return float(l2)
 

@@ -212,6 +212,19 @@ class SGD(Optimizer):
         return {**super().hyperparameters(), "momentum": self.momentum, "nesterov": self.nesterov,
                 "weight_decay": self.weight_decay}
 
+    def step(self, slots, trace=None):
+        if trace is not None or self.clip_norm is not None or self.momentum != 0.0 or self.weight_decay:
+            super().step(slots, trace)
+            return
+        # Plain SGD without a trace: the same two operations per parameter as _apply, without its
+        # bookkeeping, because small networks spend most of a step on Python calls.
+        self.iterations += 1
+        learning_rate = self.learning_rate
+        for _, _, param, grad in slots:
+            scratch = self._work(param, 0)
+            np.multiply(grad, learning_rate, out=scratch)
+            param -= scratch
+
     def _update(self, name, symbol, param, grad, trace):
         grad, g_symbol = self._with_weight_decay(param, grad, self.weight_decay, symbol, trace)
         if self.momentum == 0.0:
