@@ -505,3 +505,14 @@ def test_library_writes_files_only_atomically():
             if direct_write.search(line):
                 offenders.append(f"{module.relative_to(source)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_numpy_scalars_in_metadata_saved(tmp_path, classifier_file):
+    _, model, X = classifier_file
+    model.history.records[0]["val_custom"] = np.float32(0.25)
+    path = tmp_path / "numpy.glassnet"
+    try:
+        save_model(model, path)
+    finally:
+        del model.history.records[0]["val_custom"]
+    assert load_model(path).history.records[0]["val_custom"] == 0.25

@@ -193,7 +193,7 @@ def write_archive(path, metadata, arrays):
         **metadata,
         "arrays": table,
     }
-    text = json.dumps(document, indent=2, allow_nan=True)
+    text = json.dumps(document, indent=2, allow_nan=True, default=_json_default)
     with atomic_open(path, "wb") as handle:
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
             archive.writestr(METADATA_MEMBER, text)
@@ -201,6 +201,14 @@ def write_archive(path, metadata, arrays):
                 buffer = io.BytesIO()
                 np.lib.format.write_array(buffer, array, allow_pickle=False)
                 archive.writestr(f"{ARRAY_FOLDER}{name}.npy", buffer.getvalue())
+
+
+def _json_default(value):
+    # NumPy scalars and small arrays reach the metadata through user metrics
+    # and class labels; they are stored as the equivalent JSON numbers and lists.
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    raise TypeError(f"metadata value {value!r} of type {type(value).__name__} cannot be saved as JSON")
 
 
 def read_archive(path, kinds=KINDS):
