@@ -243,3 +243,23 @@ def test_cli_train_without_data_rejected(capsys):
 
     assert main(["train"]) == 2
     assert "pass --dataset NAME, --data FILE.csv or --resume CHECKPOINT" in capsys.readouterr().err
+
+
+class _StopAfterEpoch(Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, state):
+        if state.epoch == self.epoch:
+            state.stop_reason = "stopped by the test"
+
+
+def test_resume_from_epoch_checkpoint_is_bitwise(tmp_path):
+    path = tmp_path / "every.ckpt"
+    uninterrupted = _run(epochs=6)
+    _run(callbacks=[CheckpointEvery(path, 2), _StopAfterEpoch(4)], epochs=6)
+    checkpoint = load_checkpoint(path)
+    assert checkpoint.point.epoch == 5
+    assert checkpoint.point.position == 0
+    resumed = _run(resume=checkpoint, epochs=6)
+    assert _same_parameters(uninterrupted, resumed)
