@@ -108,6 +108,20 @@ API_CASES = [
      r"dtype complex128; expected numbers"),
     ("fit-string-y", lambda: fit_small(np.zeros((2, 2)), ["a", "b"]), InvalidInputError,
      r"targets have dtype <U1.*Encode labels as numbers"),
+    ("fit-none-X", lambda: fit_small(None, [1.0]), InvalidTypeError, r"X is None; expected a 2-D array"),
+    ("fit-none-y", lambda: fit_small(ZEROS, None), InvalidTypeError, r"targets are None"),
+    ("fit-generator-X", lambda: fit_small((row for row in [[1.0, 2.0]]), [1.0]), InvalidTypeError,
+     r"X is a generator; expected a 2-D array"),
+    ("fit-dict-X", lambda: fit_small({"a": [1.0]}, [1.0]), InvalidTypeError, r"X is a dict"),
+    ("config-hidden-int", lambda: TrainConfig(hidden=5), InvalidTypeError,
+     r"hidden=5 is not a sequence of layer widths"),
+    ("config-hidden-text", lambda: TrainConfig(hidden="64"), InvalidTypeError, r"hidden='64' is not a sequence"),
+    ("set-parameters-nan", lambda: small_network().set_parameters(
+        {**small_network().get_parameters(), "dense1.b": [0.0, NAN, 0.0]}), InvalidInputError,
+     r"parameter dense1.b contains nan at index \(1,\)"),
+    ("set-parameters-text", lambda: small_network().set_parameters(
+        {**small_network().get_parameters(), "dense1.W": "abc"}), InvalidTypeError,
+     r"parameter dense1.W has dtype <U3"),
     ("sequential-not-list", lambda: gn.Sequential(gn.Dense(2, 2)), InvalidTypeError, r"not a list of layers"),
     ("sequential-not-layer", lambda: gn.Sequential([gn.Dense(2, 2), "relu"]), InvalidTypeError,
      r"layers\[1\] is a str"),
@@ -125,7 +139,13 @@ API_CASES = [
     ("ce-onehot-width", lambda: fit_classes(np.zeros((2, 2)), [[0, 1], [1, 0]]), InvalidInputError,
      r"targets have shape \(2, 2\).*\(2, 3\)"),
     ("classification-label-range", lambda: train_classes(np.ones((3, 2)), [1, 0, 5]), InvalidInputError,
-     r"got 5 at row 2"),
+     r"y_train contains 5 at row 2; expected a class number 0..1"),
+    ("classification-fractional-label", lambda: train_classes(np.ones((3, 2)), [0.0, 1.0, 0.5]), InvalidInputError,
+     r"y_train contains 0.5 at row 2"),
+    ("classification-text-labels", lambda: train_classes(np.ones((3, 2)), ["a", "b", "a"]), InvalidInputError,
+     r"y_train has dtype <U1; expected class numbers"),
+    ("classification-2d-labels", lambda: train_classes(np.ones((3, 2)), [[0], [1], [0]]), InvalidInputError,
+     r"y_train has shape \(3, 1\); classification expects one class number per row"),
     ("classification-no-names", lambda: train_model(np.ones((3, 2)), [1, 0, 1], task="classification",
                                                      config=QUICK),
      InvalidInputError, r"class_names=None.*at least 2 classes"),
@@ -310,6 +330,21 @@ def test_model_predict_empty_shapes(class_names):
     model = train_classes(X, [0, 1, 0, len(class_names) - 1], class_names=class_names)
     assert model.predict(np.zeros((0, 2))).shape == (0,)
     assert model.predict_proba(np.zeros((0, 2))).shape == (0, len(class_names))
+
+
+def test_sparse_input_rejected():
+    sparse = pytest.importorskip("scipy.sparse")
+    with pytest.raises(InvalidTypeError, match=r"X is a sparse csr_matrix.*X.toarray\(\)"):
+        small_network().predict(sparse.csr_matrix(np.ones((2, 2))))
+
+
+def test_set_parameters_nan_keeps_values():
+    network = small_network()
+    before = network.get_parameters()
+    with pytest.raises(InvalidInputError):
+        network.set_parameters({**before, "dense2.W": np.full((3, 1), np.inf)})
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(value, before[name])
 
 
 def test_regression_predict_empty_shape():

@@ -23,10 +23,15 @@ import math
 import numpy as np
 
 from . import activations as act
-from .errors import InvalidInputError
+from .errors import InvalidInputError, InvalidTypeError
 from .validation import all_finite, check_sample_counts
 
 REDUCTIONS = ("mean", "sum")
+
+
+def _reject_missing(t):
+    if t is None:
+        raise InvalidTypeError("targets are None; expected one target row (or class label) per input row")
 
 
 class Loss:
@@ -54,6 +59,7 @@ class Loss:
 
     def prepare_targets(self, t, y_shape, dtype):
         """Return targets as an array of the output's shape and dtype, or raise."""
+        _reject_missing(t)
         t = np.asarray(t)
         if t.dtype.kind not in "biuf":
             raise InvalidInputError(
@@ -212,6 +218,7 @@ class CategoricalCrossEntropy(Loss):
         return y.shape[0]
 
     def prepare_targets(self, t, y_shape, dtype):
+        _reject_missing(t)
         t = np.asarray(t)
         n_classes = y_shape[1]
         if t.ndim == 1 and t.dtype.kind in "biuf":

@@ -104,6 +104,10 @@ class TrainConfig:
     test_fraction: float = 0.2
 
     def __post_init__(self):
+        if isinstance(self.hidden, (str, bytes)) or not hasattr(self.hidden, "__iter__"):
+            raise InvalidTypeError(
+                f"hidden={self.hidden!r} is not a sequence of layer widths; expected e.g. (64,) or (64, 32)"
+            )
         self.hidden = tuple(self.hidden)
         if self.schedule not in SCHEDULES:
             raise InvalidInputError(f"schedule={self.schedule!r} is not known; use one of: {', '.join(SCHEDULES)}")
@@ -278,6 +282,27 @@ def make_callbacks(config):
     return callbacks
 
 
+def _check_class_numbers(y, n_classes):
+    """Raise unless ``y`` is one whole class number in 0..n_classes-1 per row."""
+    if y.ndim != 1:
+        raise InvalidInputError(
+            f"y_train has shape {y.shape}; classification expects one class number per row, of shape (n,)"
+        )
+    if y.dtype.kind not in "biuf":
+        raise InvalidInputError(
+            f"y_train has dtype {y.dtype}; expected class numbers 0..{n_classes - 1} indexing class_names. "
+            "Encode labels first, e.g. with glassnet.data.load_csv"
+        )
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(y) & (np.mod(y, 1) == 0) & (y >= 0) & (y < n_classes)
+    if not valid.all():
+        row = int(np.argmin(valid))
+        raise InvalidInputError(
+            f"y_train contains {y[row]} at row {row}; expected a class number 0..{n_classes - 1} "
+            f"(one per name in class_names)"
+        )
+
+
 def train_model(X_train, y_train, *, task, class_names=None, config=None, validation=None,
                 feature_names=None, callbacks=(), schema=None, resume=None):
     """Standardise, build an MLP and train it; return the :class:`Model`.
@@ -312,11 +337,6 @@ def train_model(X_train, y_train, *, task, class_names=None, config=None, valida
     config = config or TrainConfig()
     if not isinstance(config, TrainConfig):
         raise InvalidTypeError(f"config is a {type(config).__name__}; expected a TrainConfig")
-    hidden = config.hidden
-    if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
-        raise InvalidTypeError(
-            f"hidden={hidden!r} is not a sequence of layer widths; expected e.g. (64,) or (64, 32)"
-        )
     X_train = check_array(X_train, "X_train", dtype=np.float64, allow_empty=False)
     y_train = np.asarray(y_train)
     if y_train.ndim == 0:
@@ -331,6 +351,7 @@ def train_model(X_train, y_train, *, task, class_names=None, config=None, valida
                 "in the order of the class numbers in y_train, e.g. ['no', 'yes']"
             )
         n_outputs = len(class_names)
+        _check_class_numbers(y_train, n_outputs)
         targets = y_train
     else:
         n_outputs = 1 if y_train.ndim == 1 else y_train.shape[1]

@@ -173,9 +173,19 @@ class Sequential:
             )
         for name, value in values.items():
             array = np.asarray(value)
+            if array.dtype.kind not in "biuf":
+                raise InvalidTypeError(
+                    f"parameter {name} has dtype {array.dtype}; expected numbers of shape {current[name].shape}"
+                )
             if array.shape != current[name].shape:
                 raise InvalidInputError(
                     f"parameter {name} has shape {array.shape}; this network expects {current[name].shape}"
+                )
+            if not np.isfinite(array).all():
+                index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+                raise InvalidInputError(
+                    f"parameter {name} contains {array[index]} at index {index}; expected finite values. "
+                    "Parameters are left unchanged"
                 )
         for name, value in values.items():
             current[name][...] = value

@@ -30,12 +30,23 @@ def check_array(X, argument="X", *, dtype=np.float64, finite=True, allow_empty=T
     """
     if isinstance(X, (str, bytes)):
         raise InvalidTypeError(f"{argument} is a string; expected a 2-D array of numbers (batch, features)")
+    if X is None:
+        raise InvalidTypeError(f"{argument} is None; expected a 2-D array of numbers (batch, features)")
+    if hasattr(X, "toarray") and not isinstance(X, np.ndarray):
+        raise InvalidTypeError(
+            f"{argument} is a sparse {type(X).__name__}; expected a dense 2-D array. Convert it with {argument}.toarray()"
+        )
     try:
         array = np.asarray(X)
     except ValueError as exc:
         raise InvalidInputError(
             f"{argument} could not be read as an array ({exc}); give rows of equal length"
         ) from exc
+    if array.dtype.kind == "O" and array.ndim == 0:
+        raise InvalidTypeError(
+            f"{argument} is a {type(X).__name__}; expected a 2-D array of numbers (batch, features), "
+            "e.g. a list of rows or a NumPy array"
+        )
     if array.dtype.kind == "O":
         try:
             array = array.astype(np.float64)
