@@ -55,68 +55,57 @@ def test_rich_progress_prints_summary_and_reason():
     assert "val_accuracy" in text
 
 
-class _FakeHandle:
-    def __init__(self, log):
-        self.log = log
+@pytest.fixture
+def ipython_shell(tmp_path, monkeypatch):
+    """A real IPython shell for the test, removed afterwards with the hooks it installs."""
+    pytest.importorskip("IPython")
+    import builtins
+    import sys
 
-    def update(self, content):
-        self.log.append(("update", content.data))
+    from IPython.core.interactiveshell import InteractiveShell
 
-
-class _FakeDisplay:
-    """Stands in for IPython.display: records display and update calls."""
-
-    def __init__(self):
-        self.log = []
-
-    class HTML:
-        def __init__(self, data):
-            self.data = data
-
-    def display(self, content, display_id=None):
-        assert display_id is True
-        self.log.append(("display", content.data))
-        return _FakeHandle(self.log)
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    saved_hooks = (sys.displayhook, sys.excepthook)
+    had_get_ipython = hasattr(builtins, "get_ipython")
+    shell = InteractiveShell.instance()
+    yield shell
+    shell.history_manager.end_session()
+    InteractiveShell.clear_instance()
+    sys.displayhook, sys.excepthook = saved_hooks
+    if not had_get_ipython and hasattr(builtins, "get_ipython"):
+        del builtins.get_ipython
 
 
-def _notebook_progress(min_interval):
-    progress = NotebookProgress.__new__(NotebookProgress)
-    display = _FakeDisplay()
-    # Same state as __init__, with the fake display in place of IPython's.
-    progress._display = display
-    progress.config = None
-    progress.min_interval = min_interval
-    progress._handle = None
-    progress._last_update = 0.0
-    progress._summary = []
-    progress._lines = ""
-    return progress, display
+def _notebook_outputs(progress, epochs):
+    """Run a fit and return the rich outputs the display published."""
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as captured:
+        _fit([progress], epochs=epochs)
+    return captured.outputs
 
 
-def test_notebook_progress_updates_one_display():
-    progress, display = _notebook_progress(min_interval=3600)
-    _fit([progress], epochs=4)
-    kinds = [kind for kind, _ in display.log]
+def test_notebook_progress_updates_one_display(ipython_shell):
+    outputs = _notebook_outputs(NotebookProgress(min_interval=3600), epochs=4)
     # One display, then one update per epoch and one at the end: batches are throttled.
-    assert kinds == ["display"] + ["update"] * 5
-    final = display.log[-1][1]
+    assert len(outputs) == 1 + 4 + 1
+    display_ids = {output.transient["display_id"] for output in outputs}
+    assert len(display_ids) == 1
+    final = outputs[-1].data["text/html"]
     assert "completed all 4 epochs" in final
     assert "<progress value='4.000' max='4'" in final
 
 
-def test_notebook_progress_updates_during_epoch_when_due():
-    progress, display = _notebook_progress(min_interval=0.0)
-    _fit([progress], epochs=1)
-    assert len(display.log) == 1 + 5 + 1 + 1  # display, 5 batches, epoch end, train end
+def test_notebook_progress_updates_during_epoch_when_due(ipython_shell):
+    outputs = _notebook_outputs(NotebookProgress(min_interval=0.0), epochs=1)
+    assert len(outputs) == 1 + 5 + 1 + 1  # display, 5 batches, epoch end, train end
 
 
-def test_notebook_progress_escapes_html():
-    progress, display = _notebook_progress(min_interval=3600)
-    progress_config = {"name": "<script>"}
-    progress.config = progress_config
-    _fit([progress], epochs=1)
-    assert "<script>" not in display.log[0][1]
-    assert "&lt;script&gt;" in display.log[0][1]
+def test_notebook_progress_escapes_html(ipython_shell):
+    outputs = _notebook_outputs(NotebookProgress(config={"name": "<script>"}, min_interval=3600), epochs=1)
+    first = outputs[0].data["text/html"]
+    assert "<script>" not in first
+    assert "&lt;script&gt;" in first
 
 
 def test_make_progress_plain_when_not_a_terminal(monkeypatch):
