@@ -37,7 +37,7 @@ def test_lesson_gradients_pass():
     assert report.max_relative_error < 1e-7
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(seed=st.integers(0, 10_000), hidden=st.sampled_from(HIDDEN), output_loss=st.sampled_from(OUTPUTS),
        depth=st.integers(1, 3), batch=st.integers(1, 6))
 def test_random_networks_pass_gradcheck(seed, hidden, output_loss, depth, batch):
@@ -49,7 +49,7 @@ def test_random_networks_pass_gradcheck(seed, hidden, output_loss, depth, batch)
     # derivative is 0 by convention), so skip batches with a pre-activation near it.
     network.forward(X)
     kinks = [layer.z for layer in network.layers if layer.kind in ("relu", "leaky_relu")]
-    assume(all(np.abs(z).min() > 1e-2 for z in kinks))
+    assume(all(np.abs(z).min() > 5e-2 for z in kinks))
     report = gn.gradcheck(network, X, t, loss)
     assert report.passed, str(report)
 

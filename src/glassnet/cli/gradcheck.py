@@ -13,7 +13,7 @@ def add_arguments(parser):
     parser.add_argument("--batch-size", type=int, default=5, metavar="N",
                         help="samples in the random batch (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random network and batch")
-    parser.add_argument("--eps", type=float, default=1e-4, help="finite-difference step (default 1e-4)")
+    parser.add_argument("--eps", type=float, default=1e-3, help="finite-difference step (default 1e-3)")
     parser.add_argument("--tolerance", type=float, default=1e-7, help="largest relative error accepted")
     parser.add_argument("--format", choices=["text", "json"], default="text")
 
