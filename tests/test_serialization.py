@@ -516,3 +516,18 @@ def test_numpy_scalars_in_metadata_saved(tmp_path, classifier_file):
     finally:
         del model.history.records[0]["val_custom"]
     assert load_model(path).history.records[0]["val_custom"] == 0.25
+
+
+def test_fuzz_script_finds_nothing(tmp_path, capsys):
+    # A short run of scripts/fuzz_loader.py, which also mutates network and checkpoint files.
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "fuzz_loader.py"
+    spec = importlib.util.spec_from_file_location("fuzz_loader", script)
+    fuzz_loader = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fuzz_loader)
+    status = fuzz_loader.main(["--cases", "300", "--seed", "5", "--out", str(tmp_path / "failures")])
+    output = capsys.readouterr()
+    assert status == 0, output.err
+    assert "0 other exceptions" in output.out
