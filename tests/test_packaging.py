@@ -90,7 +90,8 @@ def test_wheel_installs_and_runs_in_fresh_venv(built, tmp_path):
     venv.EnvBuilder(with_pip=False).create(environment_dir)
     python = environment_dir / "bin" / "python"
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
-                    "--quiet", str(wheel)], check=True, capture_output=True, text=True, timeout=300)
+                    "--quiet", str(wheel)], check=True, capture_output=True, text=True, env=clean_environment(),
+                   timeout=300)
     # Reuse this environment's NumPy and optional libraries instead of downloading them again.
     site_packages = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                         check=True, capture_output=True, text=True).stdout.strip())
