@@ -353,3 +353,13 @@ def test_clone_keeps_parameters():
     model = GlassClassifier(hidden_layer_sizes=(7, 3), dropout=0.2, optimizer="sgd", random_state=4)
     copied = clone(model)
     assert copied.get_params() == model.get_params()
+
+
+def test_missing_sklearn_names_extra(monkeypatch):
+    import importlib
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.delitem(sys.modules, "glassnet.sklearn")
+    with pytest.raises(gn.MissingDependencyError, match=r"run: pip install 'glassnet\[sklearn\]'"):
+        importlib.import_module("glassnet.sklearn")

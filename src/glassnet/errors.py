@@ -5,6 +5,8 @@ Every glassnet error subclasses a built-in exception, so callers that catch
 any of them into a one-line message.
 """
 
+from types import ModuleType
+
 
 class GlassnetError(Exception):
     """Base class of every error raised on purpose by glassnet."""
@@ -45,7 +47,7 @@ class MissingDependencyError(GlassnetError, ImportError):
     """An optional dependency needed by a feature is not installed."""
 
 
-def require(module: str, extra: str, feature: str):
+def require(module: str, extra: str, feature: str) -> ModuleType:
     """Import an optional module, or raise naming the extra that installs it.
 
     Parameters

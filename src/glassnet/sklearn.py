@@ -282,7 +282,7 @@ class _GlassEstimator(BaseEstimator):  # type: ignore[misc]
             from .progress import PlainProgress
 
             callbacks.append(PlainProgress())
-        history = fit(self.network_, X, t, loss=self._engine_loss(), optimizer=self.optimizer_,
+        history: History = fit(self.network_, X, t, loss=self._engine_loss(), optimizer=self.optimizer_,
                       epochs=epochs, batch_size=self._batch_size(X.shape[0]), shuffle=bool(self.shuffle),
                       seed=self._rng, validation_data=validation, callbacks=callbacks, l2=float(self.l2))
         self.loss_curve_.extend(float(value) for value in history["train_loss"])
@@ -293,7 +293,7 @@ class _GlassEstimator(BaseEstimator):  # type: ignore[misc]
         self.n_iter_ += len(history)
         self.t_ = self.optimizer_.iterations
         self.loss_ = self.loss_curve_[-1]
-        self.history_ = history
+        self.history_: History = history
         return history
 
     def _fit(self, X: Any, y: Any) -> _GlassEstimator:
@@ -376,7 +376,7 @@ class _GlassEstimator(BaseEstimator):  # type: ignore[misc]
         return tags
 
 
-class GlassClassifier(ClassifierMixin, _GlassEstimator):
+class GlassClassifier(ClassifierMixin, _GlassEstimator):  # type: ignore[misc]
     """Multilayer-perceptron classifier trained by the glassnet engine.
 
     Parameters
@@ -597,14 +597,16 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
             network.train()
         if logits.shape[1] == 1:
             positive = activations.sigmoid(logits)
-            return np.hstack([1.0 - positive, positive])
+            both: np.ndarray = np.hstack([1.0 - positive, positive])
+            return both
         probabilities: np.ndarray = activations.softmax(logits)
         return probabilities
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Return the natural logarithm of :meth:`predict_proba`."""
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            logarithm: np.ndarray = np.log(self.predict_proba(X))
+        return logarithm
 
     def predict(self, X: Any) -> np.ndarray:
         """Return the most probable label from ``classes_`` for each row of X."""
@@ -625,7 +627,7 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
         return tags
 
 
-class GlassRegressor(RegressorMixin, _GlassEstimator):
+class GlassRegressor(RegressorMixin, _GlassEstimator):  # type: ignore[misc]
     """Multilayer-perceptron regressor trained by the glassnet engine.
 
     The output layer is linear (identity) with one unit per target column.

@@ -1,7 +1,9 @@
 """``glassnet export``: write a saved model or network as ONNX or as a PyTorch state_dict."""
 
+import argparse
 
-def add_arguments(parser):
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL",
                         help="model file written by glassnet train --out, or a network file written by save_network")
     parser.add_argument("--onnx", metavar="OUT.onnx",
@@ -11,7 +13,7 @@ def add_arguments(parser):
                         help="write the network's PyTorch state_dict (nn.Linear weights are W transposed)")
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     import io
 
     from ..errors import InvalidInputError, ModelFileError
