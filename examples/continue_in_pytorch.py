@@ -1,7 +1,7 @@
 """Start training in glassnet, continue in PyTorch, and bring the network back.
 
 This is the route to PyTorch's tools (GPUs, DistributedDataParallel) when a
-model outgrows one machine: the exported module holds the same parameters.
+model outgrows one machine: the exported module contains the same parameters.
 
 Run: python examples/continue_in_pytorch.py
 """

@@ -1,4 +1,4 @@
-"""Train a classifier, export it to ONNX and check onnxruntime gives the same answers.
+"""Train a classifier, export it to ONNX and check that onnxruntime gives the same predictions.
 
 Run: python examples/export_onnx.py [OUT.onnx]
 """

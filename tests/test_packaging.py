@@ -102,6 +102,12 @@ def test_wheel_installs_and_runs_in_fresh_venv(built, tmp_path):
     assert demo.returncode == 0, demo.stderr
     assert "[0.30699779]" in demo.stdout
 
+    # The quick start's training command, from the README.
+    train = subprocess.run([str(environment_dir / "bin" / "glassnet"), "train", "--dataset", "breast-cancer"],
+                           cwd=tmp_path, capture_output=True, text=True, env=clean_environment(), timeout=300)
+    assert train.returncode == 0, train.stderr
+    assert "test accuracy" in train.stdout
+
     imports = subprocess.run([str(python), "-c", IMPORT_EVERY_PUBLIC_NAME], cwd=tmp_path,
                              capture_output=True, text=True, env=clean_environment(), timeout=300)
     assert imports.returncode == 0, imports.stderr
