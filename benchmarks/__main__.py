@@ -20,13 +20,15 @@ class Settings:
     memory_samples: int = 60_000
     memory_batch_size: int = 128
     digits_max_epochs: int = 100
+    warmup: int = 1
 
 
 MODES = {
     "full": Settings(),
     "quick": Settings(mlp_samples=8192, repeats=5, lesson_steps=300, digits_max_epochs=60),
     # Tiny sizes for the smoke test: every row appears, no figure means anything.
-    "smoke": Settings(mlp_samples=1024, repeats=1, lesson_steps=5, memory_samples=1024, digits_max_epochs=1),
+    "smoke": Settings(mlp_samples=256, repeats=1, lesson_steps=2, memory_samples=256, digits_max_epochs=1,
+                      warmup=0),
 }
 
 CASES = ("mlp784", "memory", "lesson221", "demo_cli", "digits_to_0975")

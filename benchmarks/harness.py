@@ -37,11 +37,16 @@ def ensure_glassnet_importable():
             raise
 
 
-def limit_threads(threads=THREADS):
-    """Limit every BLAS and OpenMP pool, and PyTorch's, to ``threads``; return the limiter."""
+def limit_threads(threads=THREADS, torch_too=True):
+    """Limit every BLAS and OpenMP pool, and PyTorch's unless ``torch_too`` is false, to ``threads``.
+
+    Returns the threadpoolctl limiter.
+    """
     from threadpoolctl import threadpool_limits
 
     limiter = threadpool_limits(limits=threads)
+    if not torch_too:
+        return limiter
     try:
         import torch
     except ImportError:

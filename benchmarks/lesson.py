@@ -89,7 +89,7 @@ def run(settings):
         Candidate("micrograd", scalar_steps(steps), backend="python"),
         Candidate("torch", torch_steps(steps), backend="torch"),
     ]
-    alternate(candidates, settings.repeats, warmup=1)
+    alternate(candidates, settings.repeats, warmup=settings.warmup)
     rows = []
     for candidate in candidates:
         seconds = median(candidate.seconds)

@@ -160,7 +160,7 @@ def run(settings):
         X, labels = make_data(settings.mlp_samples, dtype)
         for batch_size in settings.batch_sizes:
             candidates = candidates_for(X, labels, batch_size, dtype)
-            alternate(candidates, settings.repeats, warmup=1)
+            alternate(candidates, settings.repeats, warmup=settings.warmup)
             for candidate in candidates:
                 seconds = median(candidate.seconds)
                 rows.append({

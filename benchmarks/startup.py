@@ -30,7 +30,7 @@ def run(settings):
         Candidate(implementation, _runner(command), backend="process", command=label)
         for label, (implementation, command) in COMMANDS.items()
     ]
-    alternate(candidates, settings.repeats, warmup=1)
+    alternate(candidates, settings.repeats, warmup=settings.warmup)
     return [
         {
             "case": "demo_cli",

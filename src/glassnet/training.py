@@ -261,8 +261,9 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
     slots = network.slots()
     guard = FiniteGuard(network)
     n = X.shape[0]
-    X_epoch = np.empty_like(X)
-    t_epoch = np.empty_like(t)
+    # One gather per mini-batch into these arrays: no second copy of the data set.
+    X_batch = np.empty((min(batch_size, n), X.shape[1]), dtype=X.dtype)
+    t_batch = np.empty((min(batch_size, n), t.shape[1]), dtype=t.dtype)
     network.train()
     state.callbacks = list(callbacks)
     for callback in callbacks:
@@ -277,21 +278,20 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
         epoch_started = time.perf_counter()
         for callback in callbacks:
             callback.on_epoch_begin(state)
-        if shuffle:
-            order = rng.permutation(n)
-            np.take(X, order, axis=0, out=X_epoch)  # one gather per epoch; batches are views
-            np.take(t, order, axis=0, out=t_epoch)
-            X_source, t_source = X_epoch, t_epoch
-        else:
-            X_source, t_source = X, t
+        order = rng.permutation(n) if shuffle else None
         total_loss = 0.0
         seen = 0
         if resume is not None and epoch == resume.epoch:
             total_loss = resume.total_loss
             seen = resume.position
         for start in range(seen, n, batch_size):
-            xb = X_source[start:start + batch_size]
-            tb = t_source[start:start + batch_size]
+            if order is None:
+                xb = X[start:start + batch_size]
+                tb = t[start:start + batch_size]
+            else:
+                index = order[start:start + batch_size]
+                xb = np.take(X, index, axis=0, out=X_batch[:index.shape[0]])
+                tb = np.take(t, index, axis=0, out=t_batch[:index.shape[0]])
             # Overflow shows up as a non-finite loss or parameter and is reported
             # by the DivergenceError below, so NumPy's own warnings are silenced.
             with np.errstate(over="ignore", invalid="ignore"):

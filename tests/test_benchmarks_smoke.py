@@ -1,0 +1,85 @@
+"""The benchmark suite runs end to end and produces every row (no timing is checked)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+EXPECTED_PAIRS = {
+    ("mlp784", "glassnet"),
+    ("mlp784", "torch"),
+    ("mlp784", "sklearn"),
+    ("mlp784", "numpy_reference"),
+    ("mlp784", "matmul_limit"),
+    ("lesson221", "glassnet"),
+    ("lesson221", "glassnet_trace"),
+    ("lesson221", "numpy_reference"),
+    ("lesson221", "torch"),
+    ("lesson221", "micrograd"),
+    ("demo_cli", "glassnet"),
+    ("demo_cli", "python_import_numpy"),
+    ("digits_to_0975", "glassnet"),
+    ("digits_to_0975", "sklearn"),
+}
+
+MEASURED_FIELD = {
+    "throughput": "samples_per_second",
+    "peak_memory": "peak_memory_mb",
+    "step_time": "microseconds_per_step",
+    "wall_time": "seconds",
+    "time_to_accuracy": "seconds",
+}
+
+
+@pytest.fixture(scope="module")
+def smoke_rows():
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    pytest.importorskip("threadpoolctl")
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), environment.get("PYTHONPATH")]))
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--smoke", "--format", "json"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=1200,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(completed.stdout)
+
+
+def test_smoke_run_has_every_case_and_implementation(smoke_rows):
+    pairs = {(row["case"], row["implementation"]) for row in smoke_rows}
+    assert pairs == EXPECTED_PAIRS
+
+
+def test_smoke_run_rows_carry_their_measurement(smoke_rows):
+    for row in smoke_rows:
+        for key in ("case", "implementation", "batch_size", "dtype", "measure"):
+            assert key in row, row
+        value = row[MEASURED_FIELD[row["measure"]]]
+        assert isinstance(value, float) and value > 0, row
+
+
+def test_smoke_run_covers_every_mlp_configuration(smoke_rows):
+    throughput = {(row["implementation"], row["batch_size"], row["dtype"], row["optimizer"])
+                  for row in smoke_rows if row["case"] == "mlp784" and row["measure"] == "throughput"}
+    for dtype in ("float32", "float64"):
+        for batch_size in (32, 128, 1024):
+            for implementation, optimizer in [("glassnet", "sgd"), ("torch", "sgd"), ("numpy_reference", "sgd"),
+                                              ("matmul_limit", "none"), ("glassnet", "sgd_nesterov_l2"),
+                                              ("sklearn", "sgd_nesterov_l2")]:
+                assert (implementation, batch_size, dtype, optimizer) in throughput
+
+
+def test_smoke_run_measures_peak_memory(smoke_rows):
+    memory = {row["implementation"] for row in smoke_rows if row["measure"] == "peak_memory"}
+    assert memory == {"glassnet", "numpy_reference", "torch", "sklearn"}
+
+
+def test_smoke_run_times_both_commands(smoke_rows):
+    commands = {row["command"] for row in smoke_rows if row["case"] == "demo_cli"}
+    assert commands == {"glassnet demo", "glassnet --help", "python -c 'import numpy'"}
