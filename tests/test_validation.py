@@ -374,9 +374,11 @@ def fitted_classifier(n_classes=2):
 
 
 ESTIMATOR_CASES = [
-    ("nan-X", lambda: estimator().fit(BAD_X, BAD_Y), ValueError, r"(?i)nan|infinity"),
-    ("regression-nan-y", lambda: estimator("regressor").fit(np.ones((3, 2)), [1.0, NAN, 2.0]), ValueError,
-     r"(?i)nan"),
+    ("nan-X", lambda: estimator().fit(BAD_X, BAD_Y), InvalidInputError, r"X contains nan at row 1, column 0"),
+    ("inf-X", lambda: estimator("regressor").fit([[1.0, 2.0], [3.0, INF]], [0.0, 1.0]), InvalidInputError,
+     r"X contains inf at row 1, column 1"),
+    ("regression-nan-y", lambda: estimator("regressor").fit(np.ones((3, 2)), [1.0, NAN, 2.0]), InvalidInputError,
+     r"y contains nan at row 1"),
     ("0d-X", lambda: estimator().fit(3.0, [1]), ValueError, r"(?i)2D|2-D|dimension"),
     ("3d-X", lambda: estimator().fit(np.zeros((2, 2, 2)), [0, 1]), ValueError, r"(?i)dim"),
     ("sample-counts", lambda: estimator().fit(np.zeros((3, 2)), [0, 1]), ValueError, r"3.*2|2.*3"),
@@ -384,7 +386,10 @@ ESTIMATOR_CASES = [
     ("zero-features", lambda: estimator().fit(np.zeros((3, 0)), [0, 1, 0]), ValueError, r"(?i)0 feature|feature"),
     ("string-X", lambda: estimator().fit([["a", "b"], ["c", "d"]], [0, 1]), ValueError, r"(?i)string|float|number"),
     ("feature-count", lambda: fitted_classifier().predict(np.zeros((2, 5))), ValueError, r"5.*2|2.*5"),
-    ("predict-nan", lambda: fitted_classifier().predict([[NAN, 1.0]]), ValueError, r"(?i)nan"),
+    ("predict-nan", lambda: fitted_classifier().predict([[NAN, 1.0]]), InvalidInputError,
+     r"X contains nan at row 0, column 0"),
+    ("predict-proba-inf", lambda: fitted_classifier().predict_proba([[1.0, 1.0], [1.0, -INF]]), InvalidInputError,
+     r"X contains -inf at row 1, column 1"),
     ("learning-rate", lambda: estimator(learning_rate=-1.0).fit(np.ones((2, 2)), [0, 1]), ValueError,
      r"learning_rate"),
     ("batch-size", lambda: estimator(batch_size=0).fit(np.ones((2, 2)), [0, 1]), ValueError, r"batch_size"),

@@ -54,7 +54,7 @@ from .optimizers import Optimizer, get_optimizer  # noqa: E402
 from .trace import Trace  # noqa: E402
 from .callbacks import EarlyStopping  # noqa: E402
 from .training import Callback, History, fit  # noqa: E402
-from .validation import check_dtype  # noqa: E402
+from .validation import all_finite, check_dtype, check_finite  # noqa: E402
 
 __all__ = ["GlassClassifier", "GlassRegressor"]
 
@@ -63,6 +63,27 @@ CLASSIFIER_LOSSES = ("cross-entropy", "mean-squared-error", "half-squared-error"
 REGRESSOR_LOSSES = ("mean-squared-error", "half-squared-error")
 OPTIMIZER_NAMES = ("sgd", "adam", "adamw", "rmsprop")
 
+
+
+def _validate_data(estimator: Any, X: Any, y: Any = "no_validation", **options: Any) -> Any:
+    """Run scikit-learn's ``validate_data`` after naming the first NaN or inf by row and column.
+
+    scikit-learn's own message says only that the input contains NaN, so
+    numeric inputs are checked here first, with glassnet's message.
+    """
+    for argument, values in (("X", X), ("y", y)):
+        if argument == "y" and isinstance(values, str):
+            continue
+        array = values if isinstance(values, np.ndarray) else None
+        if array is None:
+            try:
+                array = np.asarray(values)
+            except (TypeError, ValueError):
+                continue
+        expected_ndim = (2,) if argument == "X" else (1, 2)
+        if array.dtype.kind == "f" and array.ndim in expected_ndim and not all_finite(array):
+            check_finite(array, argument)
+    return validate_data(estimator, X, y, **options)
 
 class _GlassEstimator(BaseEstimator):  # type: ignore[misc]
     """Shared parameters, fit loop and checks of both estimators."""
@@ -302,7 +323,7 @@ class _GlassEstimator(BaseEstimator):  # type: ignore[misc]
         self._hidden_activation()
         self._make_optimizer()
         continuing = bool(self.warm_start) and hasattr(self, "network_")
-        X, y = validate_data(self, X, y, reset=not continuing, **self._validate_options())
+        X, y = _validate_data(self, X, y, reset=not continuing, **self._validate_options())
         X = X.astype(check_dtype(self.dtype), copy=False)
         if continuing:
             self._check_continuation_targets(y)
@@ -319,7 +340,7 @@ class _GlassEstimator(BaseEstimator):  # type: ignore[misc]
 
     def _partial_fit(self, X: Any, y: Any, first_call: bool) -> _GlassEstimator:
         """Train one pass over (X, y); ``early_stopping`` does not apply."""
-        X, y = validate_data(self, X, y, reset=first_call, **self._validate_options())
+        X, y = _validate_data(self, X, y, reset=first_call, **self._validate_options())
         X = X.astype(check_dtype(self.dtype), copy=False)
         if first_call:
             self._initialise(X.shape[1])
@@ -339,7 +360,7 @@ class _GlassEstimator(BaseEstimator):  # type: ignore[misc]
 
     def _forward(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, reset=False, ensure_min_samples=0)
+        X = _validate_data(self, X, reset=False, ensure_min_samples=0)
         output: np.ndarray = self.network_.predict(X.astype(self.network_.dtype, copy=False))
         return output.astype(np.float64)
 
@@ -362,7 +383,7 @@ class _GlassEstimator(BaseEstimator):  # type: ignore[misc]
         glassnet.trace.Trace
         """
         check_is_fitted(self, "network_")
-        X, y = validate_data(self, X, y, reset=False, **self._validate_options())
+        X, y = _validate_data(self, X, y, reset=False, **self._validate_options())
         self._check_continuation_targets(y)
         network = copy.deepcopy(self.network_)
         optimizer = copy.deepcopy(self.optimizer_)
@@ -575,7 +596,7 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):  # type: ignore[misc]
             self._loss_name()
             self._hidden_activation()
             self._make_optimizer()
-        _, y_checked = validate_data(self, X, y, reset=first_call, **self._validate_options())
+        _, y_checked = _validate_data(self, X, y, reset=first_call, **self._validate_options())
         self._check_continuation_targets(y_checked)
         self._partial_fit(X, y, first_call)
         return self
@@ -587,7 +608,7 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):  # type: ignore[misc]
         so each row sums to 1 within float64 rounding even for a float32 network.
         """
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, reset=False, ensure_min_samples=0)
+        X = _validate_data(self, X, reset=False, ensure_min_samples=0)
         network = self.network_
         network.eval()
         try:
@@ -719,10 +740,10 @@ class GlassRegressor(RegressorMixin, _GlassEstimator):  # type: ignore[misc]
             self._loss_name()
             self._hidden_activation()
             self._make_optimizer()
-            _, y_checked = validate_data(self, X, y, reset=True, **self._validate_options())
+            _, y_checked = _validate_data(self, X, y, reset=True, **self._validate_options())
             self._set_targets(y_checked)
         else:
-            _, y_checked = validate_data(self, X, y, reset=False, **self._validate_options())
+            _, y_checked = _validate_data(self, X, y, reset=False, **self._validate_options())
             self._check_continuation_targets(y_checked)
         self._partial_fit(X, y, first_call)
         return self
