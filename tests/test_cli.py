@@ -105,3 +105,14 @@ def test_import_is_light():
     code = "import sys, glassnet; print(any(m in sys.modules for m in ('sklearn', 'matplotlib', 'torch', 'rich')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False"
+
+
+def test_closed_stdout_pipe_is_quiet():
+    process = subprocess.Popen([sys.executable, "-m", "glassnet", "demo", "--steps", "50"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert "Traceback" not in stderr
+    assert "error" not in stderr

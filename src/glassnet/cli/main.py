@@ -7,6 +7,7 @@ Each subcommand lives in its own module with ``add_parser(subparsers)`` and
 
 import argparse
 import importlib
+import os
 import sys
 
 from .. import __version__
@@ -68,6 +69,12 @@ def main(argv=None):
         # still reported in one line rather than as a traceback.
         print(f"glassnet {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader of stdout went away (e.g. `glassnet demo | head`): stop quietly,
+        # and point stdout at /dev/null so the interpreter's final flush cannot fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except OSError as exc:
         print(f"glassnet {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
               file=sys.stderr)
