@@ -68,7 +68,7 @@ OPTIMIZER_NAMES = ("sgd", "adam", "adamw", "rmsprop")
 def _validate_data(estimator: Any, X: Any, y: Any = "no_validation", **options: Any) -> Any:
     """Run scikit-learn's ``validate_data`` after naming the first NaN or inf by row and column.
 
-    scikit-learn's own message says only that the input contains NaN, so
+    scikit-learn's own message states only that the input contains NaN, so
     numeric inputs are checked here first, with glassnet's message.
     """
     for argument, values in (("X", X), ("y", y)):
