@@ -167,6 +167,12 @@ API_CASES = [
      r"epochs=-1 is too small"),
     ("epochs-nan", lambda: fit(small_network(), ZEROS, ONES, epochs=NAN), InvalidTypeError, r"epochs=nan"),
     ("epochs-bool", lambda: fit(small_network(), ZEROS, ONES, epochs=True), InvalidTypeError, r"epochs=True"),
+    ("max-seconds-negative", lambda: fit(small_network(), ZEROS, ONES, max_seconds=-1), InvalidInputError,
+     r"max_seconds=-1.0 is invalid; expected a finite number > 0"),
+    ("gradcheck-eps-negative", lambda: gn.gradcheck(small_network(), ZEROS, ONES, eps=-1e-3), InvalidInputError,
+     r"eps=-0.001 is invalid"),
+    ("gradcheck-tolerance-nan", lambda: gn.gradcheck(small_network(), ZEROS, ONES, tolerance=NAN),
+     InvalidInputError, r"tolerance=nan is invalid"),
     ("layer-size-zero", lambda: gn.mlp([2, 0, 1]), InvalidInputError, r"sizes\[1\]=0 is too small"),
     ("layer-size-float", lambda: gn.mlp([2, 2.5, 1]), InvalidTypeError, r"sizes\[1\]=2.5"),
     ("layer-size-nan", lambda: gn.mlp([2, NAN, 1]), InvalidTypeError, r"sizes\[1\]=nan"),
@@ -473,6 +479,8 @@ CLI_CASES = [
     ("gradcheck-layers", lambda p: ["gradcheck", "--layers", "4,0,3"], r"sizes\[1\]=0"),
     ("gradcheck-activation", lambda p: ["gradcheck", "--layers", "4,3,2", "--activation", "relux"],
      r"activation='relux' is not known"),
+    ("gradcheck-eps-nan", lambda p: ["gradcheck", "--eps", "nan"], r"eps=nan is invalid"),
+    ("train-max-seconds", lambda p: ["train", "--dataset", "xor", "--max-seconds", "-1"], r"max_seconds=-1.0"),
     ("demo-learning-rate", lambda p: ["demo", "--learning-rate", "0"], r"learning_rate = 0.0 is invalid"),
 ]
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .losses import get_loss
+from .validation import check_positive_number
 
 
 # Gradients smaller than this are compared in absolute terms: below it the
@@ -124,6 +125,8 @@ def gradcheck(network, X, t, loss="half-squared-error", *, eps=1e-3, tolerance=1
     GradcheckReport
         One row per parameter (``dense1.W``...); truthy when all pass.
     """
+    eps = check_positive_number(eps, "eps")
+    tolerance = check_positive_number(tolerance, "tolerance")
     loss = get_loss(loss)
     if network.dtype != np.float64 or np.asarray(X).dtype == np.float32:
         warnings.warn(

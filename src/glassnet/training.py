@@ -21,7 +21,7 @@ from .losses import get_loss
 from .network import check_l2
 from .optimizers import get_optimizer
 from .serialization import atomic_write_text
-from .validation import check_positive_int
+from .validation import check_positive_int, check_positive_number
 
 
 @dataclass
@@ -234,6 +234,8 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
     batch_size = check_positive_int(batch_size, "batch_size")
     if max_steps is not None:
         max_steps = check_positive_int(max_steps, "max_steps")
+    if max_seconds is not None:
+        max_seconds = check_positive_number(max_seconds, "max_seconds")
     X = network.prepare_input(X)
     if X.shape[0] == 0:
         raise InvalidInputError(f"X is empty (shape {X.shape}); training needs at least one sample")
