@@ -344,6 +344,20 @@ def test_sparse_input_rejected():
         small_network().predict(sparse.csr_matrix(np.ones((2, 2))))
 
 
+def test_dataframe_nan_names_column():
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame({"x1": [1.0, NAN, 3.0], "x2": [2.0, 0.5, INF]})
+    with pytest.raises(InvalidInputError, match=r"X contains nan at row 1, column 0 \('x1'\)"):
+        fit_small(frame, BAD_Y)
+
+
+def test_dataframe_text_names_cell():
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame({"size": [1.0, 2.0], "colour": ["red", 3.0]})
+    with pytest.raises(InvalidTypeError, match=r"at row 0, column 1 \('colour'\): 'red'"):
+        fit_small(frame, [0.0, 1.0])
+
+
 def test_set_parameters_nan_keeps_values():
     network = small_network()
     before = network.get_parameters()
@@ -444,6 +458,15 @@ def test_regressor_predict_empty_shape():
     assert model.predict(np.zeros((0, 1))).shape == (0,)
     with pytest.raises(ValueError, match=r"feature"):
         model.predict(np.zeros((0, 3)))
+
+
+@pytest.mark.skipif(not HAVE_ESTIMATORS, reason="glassnet.sklearn is not available")
+def test_estimator_dataframe_names_column():
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame({"x1": [1.0, NAN, 3.0], "x2": [2.0, 0.5, INF]})
+    with pytest.raises(InvalidInputError, match=r"X contains nan at row 1, column 0 \('x1'\)"):
+        estimator().fit(frame, BAD_Y)
+
 
 
 # ---------------------------------------------------------------- command line

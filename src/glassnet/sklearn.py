@@ -54,7 +54,7 @@ from .optimizers import Optimizer, get_optimizer  # noqa: E402
 from .trace import Trace  # noqa: E402
 from .callbacks import EarlyStopping  # noqa: E402
 from .training import Callback, History, fit  # noqa: E402
-from .validation import all_finite, check_dtype, check_finite  # noqa: E402
+from .validation import all_finite, check_dtype, check_finite, column_names_of  # noqa: E402
 
 __all__ = ["GlassClassifier", "GlassRegressor"]
 
@@ -82,7 +82,7 @@ def _validate_data(estimator: Any, X: Any, y: Any = "no_validation", **options: 
                 continue
         expected_ndim = (2,) if argument == "X" else (1, 2)
         if array.dtype.kind == "f" and array.ndim in expected_ndim and not all_finite(array):
-            check_finite(array, argument)
+            check_finite(array, argument, column_names_of(values))
     return validate_data(estimator, X, y, **options)
 
 class _GlassEstimator(BaseEstimator):  # type: ignore[misc]

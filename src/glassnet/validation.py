@@ -47,12 +47,14 @@ def check_array(X, argument="X", *, dtype=np.float64, finite=True, allow_empty=T
             f"{argument} is a {type(X).__name__}; expected a 2-D array of numbers (batch, features), "
             "e.g. a list of rows or a NumPy array"
         )
+    column_names = column_names_of(X)
     if array.dtype.kind == "O":
         try:
             array = array.astype(np.float64)
         except (TypeError, ValueError) as exc:
             raise InvalidTypeError(
-                f"{argument} contains non-numeric values ({exc}); convert or encode them as numbers first"
+                f"{argument} contains non-numeric values ({exc}){_first_non_numeric(array, column_names)}; "
+                "convert or encode them as numbers first"
             ) from exc
     if array.dtype.kind not in "biuf":
         raise InvalidTypeError(
@@ -77,8 +79,31 @@ def check_array(X, argument="X", *, dtype=np.float64, finite=True, allow_empty=T
         raise InvalidInputError(f"{argument} is empty (shape {array.shape}); give at least one sample")
     array = array.astype(dtype, copy=False)
     if finite:
-        check_finite(array, argument)
+        check_finite(array, argument, column_names)
     return array
+
+
+def column_names_of(X):
+    """Return the column names of a table such as a pandas DataFrame, or None."""
+    columns = getattr(X, "columns", None)
+    if columns is None or isinstance(X, np.ndarray):
+        return None
+    return [str(name) for name in columns]
+
+
+def _first_non_numeric(array, column_names):
+    """Return " at row r, column c" for the first element float() rejects, or ""."""
+    for index in np.ndindex(array.shape):
+        try:
+            float(array[index])
+        except (TypeError, ValueError):
+            row = index[0] if array.ndim == 2 else 0
+            column = index[-1]
+            where = f" at row {row}, column {column}"
+            if column_names is not None and column < len(column_names):
+                where += f" ({column_names[column]!r})"
+            return where + f": {array[index]!r}"
+    return ""
 
 
 def all_finite(array):
@@ -107,7 +132,7 @@ def check_finite(array, argument="X", column_names=None):
     row = int(bad[0])
     column = int(bad[1]) if array.ndim > 1 else 0
     value = array[tuple(bad)]
-    where = f"row {row}, column {column}"
+    where = f"row {row}, column {column}" if array.ndim > 1 else f"row {row}"
     if column_names is not None and column < len(column_names):
         where += f" ({column_names[column]!r})"
     raise InvalidInputError(
