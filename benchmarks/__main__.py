@@ -15,6 +15,8 @@ class Settings:
     mlp_samples: int = 60_000
     batch_sizes: tuple = (32, 128, 1024)
     dtypes: tuple = ("float32", "float64")
+    # float64 is measured at these batch sizes only (the targets are all float32).
+    float64_batch_sizes: tuple = (32, 128, 1024)
     repeats: int = 7
     lesson_steps: int = 1000
     memory_samples: int = 60_000
@@ -25,7 +27,8 @@ class Settings:
 
 MODES = {
     "full": Settings(),
-    "quick": Settings(mlp_samples=8192, repeats=5, lesson_steps=300, digits_max_epochs=60),
+    "quick": Settings(mlp_samples=6144, float64_batch_sizes=(128,), repeats=5, lesson_steps=300,
+                      digits_max_epochs=60),
     # Tiny sizes for the smoke test: every row appears, no figure means anything.
     "smoke": Settings(mlp_samples=256, repeats=1, lesson_steps=2, memory_samples=256, digits_max_epochs=1,
                       warmup=0),
@@ -88,5 +91,23 @@ def main(argv=None):
     return 0
 
 
+def render_saved(paths):
+    """Print the Markdown report of JSON row files written by earlier ``--format json`` runs."""
+    from .harness import ensure_glassnet_importable, limit_threads, machine_info
+    from .report import to_markdown
+
+    ensure_glassnet_importable()
+    limit_threads(THREADS)
+    rows = []
+    for path in paths:
+        with open(path, encoding="utf-8") as saved:
+            rows += json.load(saved)
+    print(to_markdown(rows, machine_info(), "python -m benchmarks --format json, one run per file: "
+                      + ", ".join(paths)))
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["render"]:
+        sys.exit(render_saved(sys.argv[2:]))
     sys.exit(main())

@@ -8,6 +8,7 @@ scikit-learn comparison adds Nesterov momentum 0.9 and L2 1e-4, its defaults,
 to both sides.
 """
 
+import sys
 import warnings
 
 import numpy as np
@@ -158,7 +159,9 @@ def run(settings):
     rows = []
     for dtype in settings.dtypes:
         X, labels = make_data(settings.mlp_samples, dtype)
-        for batch_size in settings.batch_sizes:
+        batch_sizes = settings.float64_batch_sizes if np.dtype(dtype) == np.float64 else settings.batch_sizes
+        for batch_size in batch_sizes:
+            print(f"  mlp784 {np.dtype(dtype).name} batch {batch_size}", file=sys.stderr, flush=True)
             candidates = candidates_for(X, labels, batch_size, dtype)
             alternate(candidates, settings.repeats, warmup=settings.warmup)
             for candidate in candidates:

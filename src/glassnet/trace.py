@@ -131,16 +131,31 @@ class Trace:
             operation=operation,
             note=note,
         )
+        index = self._symbol_index()
         self.quantities.append(quantity)
+        index[symbol] = len(self.quantities) - 1
         return quantity
 
+    def _symbol_index(self):
+        """Return ``{symbol: position in quantities}``.
+
+        Kept beside the fields so that a step's 30 or so records do not each
+        scan the list; rebuilt when ``quantities`` was replaced or grown
+        without :meth:`record`.
+        """
+        cached = self.__dict__.get("_index")
+        if cached is None or cached[0] is not self.quantities or len(cached[1]) != len(self.quantities):
+            cached = (self.quantities, {q.symbol: i for i, q in enumerate(self.quantities)})
+            self.__dict__["_index"] = cached
+        return cached[1]
+
     def __contains__(self, symbol):
-        return any(q.symbol == symbol for q in self.quantities)
+        return symbol in self._symbol_index()
 
     def __getitem__(self, symbol):
-        for quantity in self.quantities:
-            if quantity.symbol == symbol:
-                return quantity
+        position = self._symbol_index().get(symbol)
+        if position is not None:
+            return self.quantities[position]
         known = ", ".join(q.symbol for q in self.quantities)
         raise KeyError(f"no quantity {symbol!r} in this trace; it has: {known}")
 
