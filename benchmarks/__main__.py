@@ -55,7 +55,11 @@ def parse_arguments(argv):
 
 def main(argv=None):
     args = parse_arguments(argv)
-    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    mode = "full"
+    if args.quick:
+        mode = "quick"
+    if args.smoke:
+        mode = "smoke"
     settings = MODES[mode]
     if args.repeats is not None:
         settings.repeats = args.repeats

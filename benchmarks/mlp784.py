@@ -2,10 +2,10 @@
 
 Every implementation runs whole epochs over the same samples: a fresh
 permutation per epoch and one gather per mini-batch (scikit-learn does the
-same inside ``partial_fit``). ReLU hidden layers, softmax cross-entropy
-(mean over the batch) and SGD with learning rate 0.01 throughout; the
-scikit-learn comparison adds Nesterov momentum 0.9 and L2 1e-4, its defaults,
-to both sides.
+same inside ``partial_fit``). Every network has ReLU hidden layers, softmax
+cross-entropy (mean over the batch) and SGD with learning rate 0.01. The
+scikit-learn comparison adds Nesterov momentum 0.9 and L2 1e-4, its
+defaults, to both sides.
 """
 
 import sys

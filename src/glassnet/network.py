@@ -413,7 +413,7 @@ class Sequential:
         """Run forward, the loss and backward on one batch with no allocation per layer.
 
         Each layer writes its output into a work array kept from the previous
-        call of the same batch size; backward writes each Dense layer's
+        call of the same batch size. Backward writes each Dense layer's
         dL/d(input) into another, and elementwise layers multiply it in place.
         So after this call the layers' caches (``x``, ``z``, ``a``) are views
         of work arrays that the next training step overwrites. Returns the

@@ -139,9 +139,9 @@ class Trace:
     def _symbol_index(self):
         """Return ``{symbol: position in quantities}``.
 
-        Kept beside the fields so that a step's 30 or so records do not each
-        scan the list; rebuilt when ``quantities`` was replaced or grown
-        without :meth:`record`.
+        The index spares each of a step's 30 or so records a scan of the list.
+        It is rebuilt when ``quantities`` was replaced or grown without
+        :meth:`record`.
         """
         cached = self.__dict__.get("_index")
         if cached is None or cached[0] is not self.quantities or len(cached[1]) != len(self.quantities):
