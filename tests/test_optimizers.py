@@ -1,0 +1,346 @@
+"""Optimizers: closed-form updates, the momentum lesson, traces, state, and PyTorch over several steps."""
+
+import math
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from conftest import LESSON_T, LESSON_X, lesson_network
+from glassnet.optimizers import get_optimizer
+
+
+def scalar_slots(value=0.0, grad=1.0):
+    param = np.array([value])
+    return [("w", "W1", param, np.array([grad]))], param
+
+
+# ---------------------------------------------------------------- closed form
+
+
+def test_momentum_scalar_weight_accumulates_velocity():
+    # v1 = 1, w1 = -0.1; v2 = 0.9 + 1 = 1.9, w2 = -0.29; v3 = 1.71 + 1 = 2.71, w3 = -0.561.
+    # A velocity reset every step would give -0.3 after step 3.
+    slots, param = scalar_slots()
+    optimizer = gn.SGD(learning_rate=0.1, momentum=0.9)
+    weights = []
+    for _ in range(3):
+        optimizer.step(slots)
+        weights.append(param[0])
+    np.testing.assert_allclose(weights, [-0.1, -0.29, -0.561], rtol=1e-14)
+    assert optimizer.state["w"]["velocity"][0] == pytest.approx(2.71, rel=1e-14)
+
+
+def test_nesterov_scalar_weight_closed_form():
+    # v1 = 1, step 1 = g + μ v1 = 1.9; v2 = 1.9, step 2 = 1 + 0.9 · 1.9 = 2.71.
+    slots, param = scalar_slots()
+    optimizer = gn.SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
+    optimizer.step(slots)
+    assert param[0] == pytest.approx(-0.19, rel=1e-14)
+    optimizer.step(slots)
+    assert param[0] == pytest.approx(-0.19 - 0.271, rel=1e-14)
+
+
+def test_sgd_weight_decay_closed_form():
+    # g = 1 + 0.5 · 2 = 2, w = 2 - 0.1 · 2 = 1.8.
+    slots, param = scalar_slots(value=2.0)
+    gn.SGD(learning_rate=0.1, weight_decay=0.5).step(slots)
+    assert param[0] == pytest.approx(1.8, rel=1e-14)
+    assert slots[0][3][0] == 1.0  # the stored gradient is not changed
+
+
+def test_adam_first_step_is_lr_times_sign():
+    # m̂1 = g, v̂1 = g², so the first step is lr · g / (|g| + eps).
+    param = np.array([1.0, -2.0, 3.0])
+    grad = np.array([0.5, -4.0, 1e-3])
+    optimizer = gn.Adam(learning_rate=0.01, eps=1e-8)
+    optimizer.step([("p", "W1", param, grad)])
+    expected = np.array([1.0, -2.0, 3.0]) - 0.01 * grad / (np.abs(grad) + 1e-8)
+    np.testing.assert_allclose(param, expected, rtol=1e-14)
+
+
+def test_adam_two_steps_closed_form():
+    param = np.array([0.0])
+    optimizer = gn.Adam(learning_rate=0.1, beta1=0.9, beta2=0.999, eps=1e-8)
+    optimizer.step([("p", "W1", param, np.array([1.0]))])
+    optimizer.step([("p", "W1", param, np.array([3.0]))])
+    m = 0.9 * 0.1 + 0.1 * 3.0
+    v = 0.999 * 0.001 + 0.001 * 9.0
+    m_hat = m / (1 - 0.9**2)
+    v_hat = v / (1 - 0.999**2)
+    expected = -0.1 * 1.0 / (1.0 + 1e-8) - 0.1 * m_hat / (math.sqrt(v_hat) + 1e-8)
+    assert param[0] == pytest.approx(expected, rel=1e-13)
+    assert optimizer.state["p"]["m"][0] == pytest.approx(m, rel=1e-14)
+    assert optimizer.state["p"]["v"][0] == pytest.approx(v, rel=1e-14)
+
+
+def test_adamw_decays_outside_the_moments():
+    # p = 2 · (1 - 0.1 · 0.5) = 1.9, then the Adam step of g = 1 moves it by 0.1.
+    slots, param = scalar_slots(value=2.0)
+    optimizer = gn.AdamW(learning_rate=0.1, weight_decay=0.5, eps=1e-12)
+    optimizer.step(slots)
+    assert param[0] == pytest.approx(1.8, rel=1e-12)
+    assert optimizer.state["w"]["m"][0] == pytest.approx(0.1, rel=1e-14)
+
+
+def test_rmsprop_two_steps_closed_form():
+    slots, param = scalar_slots()
+    optimizer = gn.RMSprop(learning_rate=0.01, alpha=0.9, eps=1e-12)
+    optimizer.step(slots)
+    optimizer.step(slots)
+    v1 = 0.1
+    v2 = 0.9 * 0.1 + 0.1
+    assert param[0] == pytest.approx(-0.01 / math.sqrt(v1) - 0.01 / math.sqrt(v2), rel=1e-10)
+
+
+def test_clip_norm_scales_all_gradients_together():
+    # ||g|| = sqrt(3² + 4²) = 5 > 1, so every gradient is multiplied by 0.2.
+    a = np.array([0.0])
+    b = np.array([0.0])
+    slots = [("a", "W1", a, np.array([3.0])), ("b", "b1", b, np.array([4.0]))]
+    gn.SGD(learning_rate=1.0, clip_norm=1.0).step(slots)
+    np.testing.assert_allclose([a[0], b[0]], [-0.6, -0.8], rtol=1e-14)
+
+
+def test_clip_norm_leaves_small_gradients():
+    slots, param = scalar_slots(grad=0.5)
+    gn.SGD(learning_rate=1.0, clip_norm=1.0).step(slots)
+    assert param[0] == -0.5
+
+
+# ---------------------------------------------------------------- the lesson network
+
+LESSON_MOMENTUM_STEP2 = {
+    "W1": [[0.3014132554137882, 0.401615616583557], [0.5028265108275765, 0.6032312331671139]],
+    "b1": [0.11413255413788238, 0.2161561658355696],
+    "W2": [[0.7046752911653051], [0.8073029061138582]],
+    "b2": [0.3201735492273037],
+}
+
+
+def test_lesson_momentum_step1_equals_plain_sgd():
+    plain = lesson_network()
+    plain.step(LESSON_X, LESSON_T, optimizer=gn.SGD(learning_rate=0.1))
+    momentum = lesson_network()
+    momentum.step(LESSON_X, LESSON_T, optimizer=gn.SGD(learning_rate=0.1, momentum=0.9))
+    for symbol, value in plain.parameters_by_symbol().items():
+        np.testing.assert_array_equal(momentum.parameters_by_symbol()[symbol], value, err_msg=symbol)
+
+
+def test_lesson_momentum_step2_reference():
+    network = lesson_network()
+    optimizer = gn.SGD(learning_rate=0.1, momentum=0.9)
+    network.step(LESSON_X, LESSON_T, optimizer=optimizer)
+    network.step(LESSON_X, LESSON_T, optimizer=optimizer)
+    after = network.parameters_by_symbol()
+    for symbol, expected in LESSON_MOMENTUM_STEP2.items():
+        np.testing.assert_allclose(after[symbol], expected, rtol=1e-12, err_msg=symbol)
+
+
+def test_lesson_zero_momentum_equals_plain_sgd():
+    plain = lesson_network()
+    plain_optimizer = gn.SGD(learning_rate=0.1)
+    zero = lesson_network()
+    zero_optimizer = gn.SGD(learning_rate=0.1, momentum=0.0)
+    for _ in range(2):
+        plain.step(LESSON_X, LESSON_T, optimizer=plain_optimizer)
+        zero.step(LESSON_X, LESSON_T, optimizer=zero_optimizer)
+    for symbol, value in plain.parameters_by_symbol().items():
+        np.testing.assert_array_equal(zero.parameters_by_symbol()[symbol], value, err_msg=symbol)
+
+
+# ---------------------------------------------------------------- traces and state
+
+
+def test_momentum_trace_shows_velocity_and_update():
+    network = lesson_network()
+    optimizer = gn.SGD(learning_rate=0.1, momentum=0.9)
+    network.step(LESSON_X, LESSON_T, optimizer=optimizer)
+    trace = network.step(LESSON_X, LESSON_T, optimizer=optimizer, trace=True)
+    for symbol in ("W1", "b1", "W2", "b2"):
+        velocity = trace[f"v_{symbol}"]
+        assert velocity.phase == "update"
+        assert "μ" in velocity.formula
+        np.testing.assert_array_equal(velocity.value, optimizer.state[_name(symbol)]["velocity"])
+        np.testing.assert_allclose(trace.value(f"{symbol}_new"), LESSON_MOMENTUM_STEP2[symbol], rtol=1e-12)
+        assert f"v_{symbol}" in trace[f"{symbol}_new"].inputs
+
+
+def _name(symbol):
+    return f"dense{symbol[1]}.{symbol[0]}"
+
+
+def test_adam_trace_shows_moments_and_bias_correction():
+    network = lesson_network()
+    optimizer = gn.Adam(learning_rate=0.01)
+    trace = network.step(LESSON_X, LESSON_T, optimizer=optimizer, trace=True)
+    gradient = trace.value("dW2")
+    np.testing.assert_allclose(trace.value("m_W2"), 0.1 * gradient, rtol=1e-14)
+    np.testing.assert_allclose(trace.value("v_W2"), 0.001 * gradient**2, rtol=1e-14)
+    np.testing.assert_allclose(trace.value("m_hat_W2"), gradient, rtol=1e-12)
+    np.testing.assert_allclose(trace.value("v_hat_W2"), gradient**2, rtol=1e-12)
+    assert "1 - β1^1" in trace["m_hat_W2"].formula
+    before = trace.parameters_before["W2"]
+    # The eps = 1e-8 in the denominator shifts the step by about eps / |g| relative.
+    np.testing.assert_allclose(trace.value("W2_new"), before - 0.01 * np.sign(gradient), rtol=1e-6)
+    np.testing.assert_array_equal(trace.value("m_W2"), optimizer.state["dense2.W"]["m"])
+
+
+def test_adamw_trace_shows_decoupled_decay():
+    network = lesson_network()
+    trace = network.step(LESSON_X, LESSON_T, optimizer=gn.AdamW(learning_rate=0.1, weight_decay=0.5), trace=True)
+    np.testing.assert_allclose(trace.value("W1_decayed"), np.array([[0.3, 0.4], [0.5, 0.6]]) * 0.95, rtol=1e-14)
+
+
+def test_rmsprop_and_weight_decay_trace():
+    network = lesson_network()
+    trace = network.step(LESSON_X, LESSON_T, optimizer=gn.RMSprop(learning_rate=0.01, weight_decay=0.1),
+                         trace=True)
+    decayed = trace.value("dW1") + 0.1 * trace.parameters_before["W1"]
+    np.testing.assert_allclose(trace.value("g_W1"), decayed, rtol=1e-14)
+    np.testing.assert_allclose(trace.value("v_W1"), 0.01 * decayed**2, rtol=1e-14)
+
+
+def test_clip_trace_records_norm_and_scale():
+    network = lesson_network()
+    trace = network.step(LESSON_X, LESSON_T, optimizer=gn.SGD(learning_rate=0.1, clip_norm=0.01), trace=True)
+    gradients = np.concatenate([trace.value(s).ravel() for s in ("dW1", "db1", "dW2", "db2")])
+    norm = np.linalg.norm(gradients)
+    assert trace.value("||g||") == pytest.approx(norm, rel=1e-12)
+    assert trace.value("clip_scale") == pytest.approx(0.01 / norm, rel=1e-12)
+
+
+def test_state_dict_round_trip_continues_identically():
+    first = lesson_network()
+    optimizer = gn.Adam(learning_rate=0.05)
+    first.step(LESSON_X, LESSON_T, optimizer=optimizer)
+    saved = optimizer.state_dict()
+    assert saved["iterations"] == 1
+    assert set(saved["state"]["dense1.W"]) == {"m", "v"}
+    second = first.copy()
+    restored = gn.Adam(learning_rate=0.05)
+    restored.load_state_dict(saved)
+    first.step(LESSON_X, LESSON_T, optimizer=optimizer)
+    second.step(LESSON_X, LESSON_T, optimizer=restored)
+    for name, value in first.get_parameters().items():
+        np.testing.assert_array_equal(second.get_parameters()[name], value, err_msg=name)
+
+
+def test_state_dict_is_a_copy():
+    slots, _ = scalar_slots()
+    optimizer = gn.SGD(learning_rate=0.1, momentum=0.9)
+    optimizer.step(slots)
+    saved = optimizer.state_dict()
+    optimizer.step(slots)
+    assert saved["state"]["w"]["velocity"][0] == 1.0
+
+
+# ---------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (lambda: gn.SGD(learning_rate=0.0), "learning_rate=0.0 must be > 0"),
+        (lambda: gn.SGD(learning_rate=float("nan")), "learning_rate=nan must be a finite number"),
+        (lambda: gn.SGD(momentum=1.0), "momentum=1.0 must be < 1"),
+        (lambda: gn.SGD(momentum=-0.1), "momentum=-0.1 must be >= 0"),
+        (lambda: gn.SGD(nesterov=True), "nesterov=True needs momentum > 0"),
+        (lambda: gn.Adam(beta1=1.0), "beta1=1.0 must be < 1"),
+        (lambda: gn.Adam(eps=0.0), "eps=0.0 must be > 0"),
+        (lambda: gn.RMSprop(alpha=1.5), "alpha=1.5 must be < 1"),
+        (lambda: gn.AdamW(weight_decay=-1), "weight_decay=-1.0 must be >= 0"),
+        (lambda: gn.SGD(clip_norm=0), "clip_norm=0.0 must be > 0"),
+        (lambda: get_optimizer("lbfgs"), "optimizer='lbfgs' is not known; use one of: adam, adamw, rmsprop, sgd"),
+    ],
+)
+def test_invalid_hyperparameters_raise(factory, message):
+    with pytest.raises(gn.InvalidInputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        factory()
+
+
+def test_non_numeric_learning_rate_raises_type_error():
+    with pytest.raises(gn.InvalidTypeError, match=r"learning_rate='0.1' \(str\) must be a number"):
+        gn.SGD(learning_rate="0.1")
+
+
+# ---------------------------------------------------------------- PyTorch oracle
+
+torch = pytest.importorskip("torch", reason="PyTorch is the oracle; install glassnet[test]")
+
+CASES = [
+    ("sgd", {"learning_rate": 0.1}),
+    ("sgd", {"learning_rate": 0.05, "momentum": 0.9}),
+    ("sgd", {"learning_rate": 0.05, "momentum": 0.8, "nesterov": True}),
+    ("sgd", {"learning_rate": 0.05, "momentum": 0.9, "weight_decay": 0.01}),
+    ("adam", {"learning_rate": 0.01}),
+    ("adam", {"learning_rate": 0.003, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.05}),
+    ("adamw", {"learning_rate": 0.01}),
+    ("adamw", {"learning_rate": 0.02, "beta1": 0.85, "beta2": 0.95, "weight_decay": 0.3}),
+    ("rmsprop", {"learning_rate": 0.01}),
+    ("rmsprop", {"learning_rate": 0.005, "alpha": 0.9, "eps": 1e-6, "weight_decay": 0.02}),
+    ("sgd", {"learning_rate": 0.5, "momentum": 0.9, "clip_norm": 0.05}),
+    ("adam", {"learning_rate": 0.01, "clip_norm": 0.1}),
+]
+
+
+def torch_optimizer(name, options, params):
+    lr = options["learning_rate"]
+    decay = options.get("weight_decay", 0.0)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=options.get("momentum", 0.0),
+                               nesterov=options.get("nesterov", False), weight_decay=decay)
+    if name in ("adam", "adamw"):
+        betas = (options.get("beta1", 0.9), options.get("beta2", 0.999))
+        eps = options.get("eps", 1e-8)
+        if name == "adam":
+            return torch.optim.Adam(params, lr=lr, betas=betas, eps=eps, weight_decay=decay)
+        return torch.optim.AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=options.get("weight_decay", 0.01))
+    return torch.optim.RMSprop(params, lr=lr, alpha=options.get("alpha", 0.99), eps=options.get("eps", 1e-8),
+                               weight_decay=decay)
+
+
+def torch_linears(network):
+    """Copy the Dense layers to torch tensors; PyTorch's Linear stores W transposed, so keep W as is here."""
+    return [
+        (torch.tensor(layer.params["W"], requires_grad=True), torch.tensor(layer.params["b"], requires_grad=True))
+        for layer in network.dense_layers
+    ]
+
+
+def torch_forward(linears, x):
+    for position, (weights, bias) in enumerate(linears):
+        x = x @ weights + bias
+        if position < len(linears) - 1:
+            x = torch.tanh(x)
+    return x
+
+
+@pytest.mark.parametrize(("name", "options"), CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+def test_optimizer_matches_torch_over_steps(name, options):
+    rng = np.random.default_rng(len(str(options)))
+    network = gn.mlp([3, 5, 4, 2], activation="tanh", output="identity", seed=11, dtype="float64")
+    linears = torch_linears(network)
+    flat = [tensor for pair in linears for tensor in pair]
+    reference = torch_optimizer(name, options, flat)
+    optimizer = get_optimizer(name, **options)
+    clip = options.get("clip_norm")
+    for _ in range(6):
+        X = rng.normal(size=(4, 3))
+        t = rng.normal(size=(4, 2))
+        network.step(X, t, loss="mean-squared-error", optimizer=optimizer)
+
+        reference.zero_grad()
+        loss = torch.nn.functional.mse_loss(torch_forward(linears, torch.tensor(X)), torch.tensor(t))
+        loss.backward()
+        if clip is not None:
+            # glassnet scales by clip / ||g|| exactly; torch.nn.utils.clip_grad_norm_ adds 1e-6 to the norm.
+            norm = torch.sqrt(sum((p.grad**2).sum() for p in flat))
+            if norm > clip:
+                for p in flat:
+                    p.grad *= clip / norm
+        reference.step()
+
+    for layer, (weights, bias) in zip(network.dense_layers, linears):
+        np.testing.assert_allclose(layer.params["W"], weights.detach().numpy(), rtol=1e-11, atol=1e-13)
+        np.testing.assert_allclose(layer.params["b"], bias.detach().numpy(), rtol=1e-11, atol=1e-13)
