@@ -241,16 +241,16 @@ def test_state_dict_is_a_copy():
 @pytest.mark.parametrize(
     ("factory", "message"),
     [
-        (lambda: gn.SGD(learning_rate=0.0), "learning_rate=0.0 must be > 0"),
-        (lambda: gn.SGD(learning_rate=float("nan")), "learning_rate=nan must be a finite number"),
-        (lambda: gn.SGD(momentum=1.0), "momentum=1.0 must be < 1"),
-        (lambda: gn.SGD(momentum=-0.1), "momentum=-0.1 must be >= 0"),
+        (lambda: gn.SGD(learning_rate=0.0), "learning_rate=0 is out of range; expected a finite number > 0"),
+        (lambda: gn.SGD(learning_rate=float("nan")), "learning_rate=nan is not finite; expected a finite number > 0"),
+        (lambda: gn.SGD(momentum=1.0), "momentum=1 is out of range; expected a finite number >= 0 and < 1"),
+        (lambda: gn.SGD(momentum=-0.1), "momentum=-0.1 is out of range; expected a finite number >= 0 and < 1"),
         (lambda: gn.SGD(nesterov=True), "nesterov=True needs momentum > 0"),
-        (lambda: gn.Adam(beta1=1.0), "beta1=1.0 must be < 1"),
-        (lambda: gn.Adam(eps=0.0), "eps=0.0 must be > 0"),
-        (lambda: gn.RMSprop(alpha=1.5), "alpha=1.5 must be < 1"),
-        (lambda: gn.AdamW(weight_decay=-1), "weight_decay=-1.0 must be >= 0"),
-        (lambda: gn.SGD(clip_norm=0), "clip_norm=0.0 must be > 0"),
+        (lambda: gn.Adam(beta1=1.0), "beta1=1 is out of range; expected a finite number >= 0 and < 1"),
+        (lambda: gn.Adam(eps=0.0), "eps=0 is out of range; expected a finite number > 0"),
+        (lambda: gn.RMSprop(alpha=1.5), "alpha=1.5 is out of range; expected a finite number >= 0 and < 1"),
+        (lambda: gn.AdamW(weight_decay=-1), "weight_decay=-1 is out of range; expected a finite number >= 0"),
+        (lambda: gn.SGD(clip_norm=0), "clip_norm=0 is out of range; expected a finite number > 0"),
         (lambda: get_optimizer("lbfgs"), "optimizer='lbfgs' is not known; use one of: adam, adamw, rmsprop, sgd"),
     ],
 )
@@ -260,7 +260,7 @@ def test_invalid_hyperparameters_raise(factory, message):
 
 
 def test_non_numeric_learning_rate_raises_type_error():
-    with pytest.raises(gn.InvalidTypeError, match=r"learning_rate='0.1' \(str\) must be a number"):
+    with pytest.raises(gn.InvalidTypeError, match=r"learning_rate='0.1' \(str\) is not a number; expected a finite number > 0"):
         gn.SGD(learning_rate="0.1")
 
 

@@ -250,5 +250,5 @@ def test_train_config_for_dataset_defaults_and_overrides():
 
 
 def test_train_model_requires_class_names():
-    with pytest.raises(gn.InvalidInputError, match="class_names is required for classification"):
+    with pytest.raises(gn.InvalidInputError, match="class_names=None; classification needs the names of at least 2 classes"):
         train_model(XOR_X, [0, 1, 1, 0], task="classification")
