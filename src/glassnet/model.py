@@ -84,10 +84,10 @@ class TrainConfig:
     momentum: float = 0.9
     nesterov: bool = False
     weight_decay: float = 0.0
-    l2: float = 0.0
+    l2: float = 1e-3
     dropout: float = 0.0
     batch_size: int = 32
-    epochs: int = 30
+    epochs: int = 60
     schedule: str = "constant"
     warmup_epochs: int = 0
     decay: float = 0.1
@@ -131,11 +131,14 @@ class TrainConfig:
 
 
 # Per-data-set changes to the TrainConfig defaults, where one global default
-# does not suit. mnist1d: a wider network with dropout and a cosine schedule
-# (a plain 100-100 MLP with Adam reaches only about 0.66 test accuracy).
+# does not suit. mnist1d: a plain 100-100 MLP with Adam overfits and reaches
+# only about 0.65 test accuracy, so it gets two wide hidden layers with dropout,
+# an L2 penalty and Nesterov momentum under a cosine schedule (0.742 and 0.733
+# test accuracy with seeds 0 and 1, see docs/quality.md).
 # xor: 4 samples, so no validation or test split, and full-batch training.
 DATASET_DEFAULTS = {
-    "mnist1d": {},
+    "mnist1d": {"hidden": (512, 512), "nesterov": True, "l2": 5e-4, "dropout": 0.3, "batch_size": 64,
+                "schedule": "cosine"},
     "xor": {"hidden": (8,), "activation": "tanh", "optimizer": "adam", "learning_rate": 0.05, "batch_size": 4,
             "epochs": 300, "validation_fraction": 0.0, "test_fraction": 0.0},
 }
