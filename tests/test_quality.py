@@ -16,6 +16,15 @@ from glassnet.model import TrainConfig, train_model
 SEED = 0
 
 
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """Use one BLAS thread: the suite runs two pytest workers on two cores, and more threads contend."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
 def train_with_defaults(name):
     """Train like ``glassnet train --dataset NAME``; return (config, split, test accuracy)."""
     dataset = load_dataset(name, seed=SEED)
