@@ -158,7 +158,7 @@ def test_invalid_max_steps(budget):
 
 
 def test_invalid_max_seconds():
-    with pytest.raises(gn.InvalidInputError, match="max_seconds=-1.0 must be a finite number of seconds > 0"):
+    with pytest.raises(gn.InvalidInputError, match="max_seconds=-1.0 is invalid; expected a finite number > 0"):
         fit(lesson_network(), LESSON_X, LESSON_T, max_seconds=-1.0)
 
 
