@@ -283,7 +283,7 @@ class Adam(Optimizer):
         layer = _layer_of(symbol)
         t = self.iterations
 
-        # Moments: m and v are updated in place, the work array holds the new term.
+        # Moments: m and v are updated in place, and the work array contains the new term.
         m = self._buffer(name, "m", param)
         v = self._buffer(name, "v", param)
         term = self._work(param, 2)
