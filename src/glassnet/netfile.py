@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InvalidInputError, InvalidTypeError
+from .errors import DivergenceError, InvalidInputError, InvalidTypeError
 from .initializers import INITIALIZERS
 from .layers import ACTIVATIONS, Dense, Dropout, make_activation
 from .losses import LOSSES, REDUCTIONS, get_loss
@@ -80,9 +80,33 @@ class Problem:
     description: str = ""
 
     def run(self, steps=None):
-        """Run ``steps`` traced training steps and return their traces."""
-        return [self.network.step(self.X, self.t, self.loss, self.optimizer, trace=True)
-                for _ in range(steps or self.steps)]
+        """Run ``steps`` traced training steps and return their traces.
+
+        Raises DivergenceError at the first step that records a non-finite
+        value (an overflow from too large a learning rate or too large inputs),
+        rather than explaining NaN or infinite numbers.
+        """
+        traces = []
+        for _ in range(steps or self.steps):
+            # The check below reports overflow, so NumPy's warnings are silenced.
+            with np.errstate(over="ignore", invalid="ignore"):
+                trace = self.network.step(self.X, self.t, self.loss, self.optimizer, trace=True)
+            _check_finite(trace, len(traces) + 1)
+            traces.append(trace)
+        return traces
+
+
+def _check_finite(trace, step):
+    values = [(q.symbol, q.value) for q in trace] + list(trace.parameters_after.items())
+    for symbol, value in values:
+        value = np.asarray(value)
+        if value.dtype.kind in "fc" and not np.isfinite(value).all():
+            bad = value[~np.isfinite(value)].flat[0]
+            raise DivergenceError(
+                f"step {step} diverged: {symbol} became {bad}. Lower the learning rate "
+                "(e.g. by 10x) or scale the inputs down",
+                epoch=step, step=step,
+            )
 
 
 def lesson_path():

@@ -26,6 +26,7 @@ complete, never a partly written one.
 """
 
 import contextlib
+import errno
 import io
 import json
 import math
@@ -96,8 +97,14 @@ def atomic_open(path, mode="wb", encoding=None, newline=None):
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise FileNotFoundError(2, "folder does not exist", str(folder))
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        raise FileNotFoundError(errno.ENOENT, "folder does not exist", str(folder))
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file; give a file path", str(path))
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        # Name the file the caller asked for, not the temporary name beside it.
+        raise type(exc)(exc.errno, f"cannot write a file in {folder} ({exc.strerror})", str(path)) from exc
     try:
         os.fchmod(descriptor, _file_mode(path))
         if mode == "w":

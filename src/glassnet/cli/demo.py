@@ -39,11 +39,13 @@ def run(args):
     from ..errors import InvalidInputError
     from ..netfile import load_problem
     from ..render.text import render_trace
+    from .paths import check_outputs
 
     if args.precision < 1 or args.precision > 17:
         raise InvalidInputError(f"--precision {args.precision} must be between 1 and 17 significant digits")
     if args.steps is not None and args.steps < 1:
         raise InvalidInputError(f"--steps {args.steps} must be >= 1")
+    check_outputs([("--html", args.html)])
     overrides = {}
     if args.learning_rate is not None:
         overrides["learning_rate"] = args.learning_rate

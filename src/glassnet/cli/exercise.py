@@ -29,7 +29,9 @@ def run(args):
     from ..exercises import (exercise_latex, exercise_markdown, make_exercise, network_file_text, parse_sizes,
                              solution_latex, solution_markdown)
     from ..serialization import atomic_write_text
+    from .paths import check_outputs
 
+    check_outputs([("--output", args.output), ("--network-file", args.network_file)])
     sizes = parse_sizes(args.layers)
     exercise = make_exercise(sizes, args.activations.split(","), args.loss, args.seed, args.batch_size,
                              args.decimals, args.learning_rate, args.reduction)

@@ -92,10 +92,13 @@ def render(traces, args, phases, title):
 def run(args):
     from ..errors import InvalidInputError
     from ..serialization import atomic_write_text
+    from .paths import check_outputs
 
     check_precision(args.precision, "--precision")
     check_precision(args.input_precision, "--input-precision")
     phases = parse_phases(args.only)
+    check_outputs([("--output", args.output), ("--html", args.html), ("--svg", args.svg), ("--png", args.png)],
+                  inputs=[("FILE", args.file)])
     problem, traces = load_traces(args.file, args.steps)
     layers = len(problem.network.dense_layers)
     if args.layer is not None and not 1 <= args.layer <= layers:

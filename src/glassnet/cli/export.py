@@ -18,9 +18,11 @@ def run(args: argparse.Namespace) -> int:
 
     from ..errors import InvalidInputError, ModelFileError
     from ..serialization import atomic_write_bytes, load_model, load_network, read_archive
+    from .paths import check_outputs
 
     if not args.onnx and not args.torch:
         raise InvalidInputError("no output requested; give --onnx OUT.onnx, --torch OUT.pt or both")
+    check_outputs([("--onnx", args.onnx), ("--torch", args.torch)], inputs=[("MODEL", args.model)])
     metadata, _ = read_archive(args.model)
     kind = metadata.get("kind")
     if kind == "network":

@@ -23,6 +23,9 @@ def add_arguments(parser):
 
 
 def run(args):
+    from .paths import check_outputs
+
+    check_outputs([("--out", args.out)], inputs=[("MODEL", args.model)])
     if args.plot_kind == "curves":
         return _curves(args)
     return _boundary(args)

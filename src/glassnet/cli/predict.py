@@ -43,7 +43,9 @@ def run(args):
 
     from ..serialization import atomic_write_text, load_model
     from .model_data import load_model_csv
+    from .paths import check_outputs
 
+    check_outputs([("--out", args.out)], inputs=[("MODEL", args.model), ("DATA.csv", args.data)])
     model = load_model(args.model)
     dataset = load_model_csv(model, args.data)
     header, rows = prediction_table(model, dataset.X, proba=args.proba)

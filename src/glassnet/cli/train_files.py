@@ -92,6 +92,8 @@ class TrainingFiles:
         from ..checkpoint import InterruptCheckpoint
         from ..errors import InvalidInputError
 
+        from .paths import check_outputs
+
         self.args = args
         self.config = config
         self.data = data
@@ -99,6 +101,10 @@ class TrainingFiles:
             raise InvalidInputError(
                 f"--checkpoint-every {args.checkpoint_every} must be an integer >= 1 (epochs between checkpoints)"
             )
+        # Checked before training, so that a run is never lost to an unwritable path
+        # and no output lands on the data or on another output.
+        check_outputs([("--out", args.out), ("--history", args.history), ("--plot", args.plot),
+                       ("--checkpoint", str(checkpoint_path(args)))], inputs=[("--data", args.data)])
         if args.plot:
             from ..errors import require
 

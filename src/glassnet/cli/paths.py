@@ -1,0 +1,63 @@
+"""Checks of the files a command will write, made before it does any work.
+
+A command that trains for minutes and then cannot save its model has lost the
+user's time, and one that writes its output over its own input has lost the
+user's data. :func:`check_outputs` rejects both cases up front.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def check_outputs(outputs, inputs=()):
+    """Raise InvalidInputError unless every output path can be written safely.
+
+    Parameters
+    ----------
+    outputs : iterable of (str, str or None)
+        ``(option, path)`` pairs of the files the command writes, e.g.
+        ``("--out", "model.glassnet")``; a None path is skipped.
+    inputs : iterable of (str, str or None)
+        ``(option, path)`` pairs of the files the command reads. No output may
+        be one of them, and no two outputs may be the same file.
+    """
+    from ..errors import InvalidInputError
+
+    outputs = [(option, Path(path)) for option, path in outputs if path]
+    inputs = [(option, Path(path)) for option, path in inputs if path]
+    for option, path in outputs:
+        if path.is_dir():
+            raise InvalidInputError(f"{option} {path} is a folder; give a file path, e.g. {path / 'out'}")
+        folder = path.parent
+        if not folder.is_dir():
+            raise InvalidInputError(f"{option} {path}: the folder {folder} does not exist; create it first "
+                                    "or choose another path")
+        if not _can_create_in(folder) or (path.exists() and not os.access(path, os.W_OK)):
+            raise InvalidInputError(f"{option} {path} cannot be written (the folder {folder} refuses new files); "
+                                    "choose another path")
+    for index, (option, path) in enumerate(outputs):
+        for other_option, other in inputs + outputs[:index]:
+            if _same_file(path, other):
+                kind = "reads" if (other_option, other) in inputs else "also writes"
+                raise InvalidInputError(f"{option} {path} is the file that {other_option} {kind}; writing it "
+                                        f"would overwrite that file. Give {option} another path")
+
+
+def _same_file(first, second):
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return os.path.abspath(first) == os.path.abspath(second)
+
+
+def _can_create_in(folder):
+    # Permission bits do not tell the whole story (root ignores them; /proc and
+    # read-only mounts refuse anyway), so create and remove a small file.
+    try:
+        descriptor, name = tempfile.mkstemp(prefix=".glassnet-probe.", dir=folder)
+    except OSError:
+        return False
+    os.close(descriptor)
+    os.unlink(name)
+    return True

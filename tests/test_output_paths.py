@@ -1,0 +1,95 @@
+"""Output paths are checked before any work, and no command writes over its own input."""
+
+import numpy as np
+import pytest
+
+from glassnet.cli.main import main
+from glassnet.errors import DivergenceError
+from glassnet.netfile import load_problem
+from glassnet.serialization import atomic_write_text
+
+
+def run_cli(capsys, *argv):
+    status = main([str(arg) for arg in argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def moons_model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "moons.glassnet"
+    assert main(["train", "--dataset", "moons", "--epochs", "1", "--progress", "none", "--out", str(path)]) == 0
+    return path
+
+
+def _features_csv(path):
+    rows = np.random.default_rng(0).normal(size=(5, 2))
+    path.write_text("x1,x2\n" + "".join(f"{a},{b}\n" for a, b in rows))
+    return path
+
+
+@pytest.mark.parametrize("target", ["data", "model"])
+def test_predict_refuses_to_write_over_its_inputs(capsys, tmp_path, moons_model, target):
+    model = tmp_path / "m.glassnet"
+    model.write_bytes(moons_model.read_bytes())
+    data = _features_csv(tmp_path / "x.csv")
+    before = {model: model.read_bytes(), data: data.read_bytes()}
+    out = data if target == "data" else model
+    status, _, err = run_cli(capsys, "predict", model, data, "--out", out)
+    assert status == 2
+    assert err.count("\n") == 1 and f"--out {out}" in err and "overwrite" in err
+    assert {path: path.read_bytes() for path in before} == before
+
+
+def test_train_refuses_the_same_file_for_two_outputs_before_training(capsys, tmp_path):
+    out = tmp_path / "m.glassnet"
+    status, stdout, err = run_cli(capsys, "train", "--dataset", "xor", "--progress", "none",
+                                  "--out", out, "--history", out)
+    assert status == 2
+    assert "--history" in err and "--out also writes" in err
+    assert "accuracy" not in stdout and not out.exists()
+
+
+def test_train_refuses_to_write_history_over_its_csv(capsys, tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(30)))
+    before = data.read_bytes()
+    status, _, err = run_cli(capsys, "train", "--data", data, "--history", data, "--progress", "none")
+    assert status == 2 and "--data reads" in err
+    assert data.read_bytes() == before
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--dataset", "xor", "--progress", "none", "--out", "{folder}"],
+    ["train", "--dataset", "xor", "--progress", "none", "--plot", "{missing}/c.png"],
+    ["train", "--dataset", "xor", "--progress", "none", "--history", "/proc/h.csv"],
+    ["demo", "--html", "{folder}"],
+    ["explain", "lesson", "--format", "markdown", "--output", "{missing}/x.md"],
+    ["exercise", "--output", "{folder}"],
+])
+def test_unwritable_outputs_fail_in_one_line_before_any_work(capsys, tmp_path, argv):
+    argv = [part.format(folder=tmp_path, missing=tmp_path / "missing") for part in argv]
+    status, stdout, err = run_cli(capsys, *argv)
+    assert status == 2
+    assert err.count("\n") == 1 and ("is a folder" in err or "does not exist" in err or "cannot be written" in err)
+    assert "accuracy" not in stdout and ".tmp" not in err
+
+
+def test_atomic_write_to_a_folder_names_the_folder(tmp_path):
+    with pytest.raises(IsADirectoryError) as caught:
+        atomic_write_text(tmp_path, "text")
+    assert caught.value.filename == str(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_network_file_steps_stop_at_the_first_non_finite_value():
+    problem = load_problem(None, {"learning_rate": 1e308})
+    with pytest.raises(DivergenceError, match=r"step 2 diverged: z2 became inf\. Lower the learning rate") as caught:
+        problem.run(3)
+    assert caught.value.step == 2
+
+
+def test_demo_with_a_diverging_learning_rate_is_a_one_line_error(capsys):
+    status, stdout, err = run_cli(capsys, "demo", "--learning-rate", "1e308", "--steps", "3")
+    assert status == 2 and err.count("\n") == 1 and "diverged" in err
+    assert "inf" not in stdout and "nan" not in stdout
