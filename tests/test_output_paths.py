@@ -93,3 +93,44 @@ def test_demo_with_a_diverging_learning_rate_is_a_one_line_error(capsys):
     status, stdout, err = run_cli(capsys, "demo", "--learning-rate", "1e308", "--steps", "3")
     assert status == 2 and err.count("\n") == 1 and "diverged" in err
     assert "inf" not in stdout and "nan" not in stdout
+
+
+# Bad numbers at the API boundary: each a glassnet error naming the argument, never a
+# ZeroDivisionError, an AttributeError or a silent report of NaN.
+
+def test_training_budget_in_seconds_must_be_a_positive_finite_number(capsys):
+    for value in ("-1", "0", "nan"):
+        status, stdout, err = run_cli(capsys, "train", "--dataset", "xor", "--progress", "none",
+                                      "--max-seconds", value)
+        assert status == 2 and "max_seconds=" in err and "expected a finite number > 0" in err
+        assert "accuracy" not in stdout
+
+
+@pytest.mark.parametrize("options", [{"eps": 0}, {"eps": -1e-3}, {"eps": float("nan")}, {"tolerance": float("nan")}])
+def test_gradcheck_rejects_bad_step_and_tolerance(options):
+    import glassnet as gn
+    from glassnet.errors import InvalidInputError
+
+    network = gn.mlp([2, 3, 1], seed=0, dtype="float64")
+    with pytest.raises(InvalidInputError, match=next(iter(options))):
+        gn.gradcheck(network, [[0.1, 0.2]], [[1.0]], **options)
+
+
+def test_empty_batch_is_rejected_by_step_and_gradcheck():
+    import glassnet as gn
+    from glassnet.errors import InvalidInputError
+
+    network = gn.mlp([2, 3, 1], seed=0, dtype="float64")
+    with pytest.raises(InvalidInputError, match=r"X is empty \(shape \(0, 2\)\)"):
+        network.step(np.zeros((0, 2)), np.zeros((0, 1)))
+    with pytest.raises(InvalidInputError, match=r"X is empty \(shape \(0, 2\)\)"):
+        gn.gradcheck(network, np.zeros((0, 2)), np.zeros((0, 1)))
+
+
+def test_step_rejects_an_object_that_is_not_an_optimizer():
+    import glassnet as gn
+    from glassnet.errors import InvalidTypeError
+
+    network = gn.mlp([2, 3, 1], seed=0, dtype="float64")
+    with pytest.raises(InvalidTypeError, match="optimizer=0.1"):
+        network.step([[0.1, 0.2]], [[1.0]], "half-squared-error", 0.1)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import InvalidInputError
 from .losses import get_loss
 from .validation import check_positive_number
 
@@ -128,6 +129,8 @@ def gradcheck(network, X, t, loss="half-squared-error", *, eps=1e-3, tolerance=1
     eps = check_positive_number(eps, "eps")
     tolerance = check_positive_number(tolerance, "tolerance")
     loss = get_loss(loss)
+    eps = check_positive_number(eps, "eps")
+    tolerance = check_positive_number(tolerance, "tolerance")
     if network.dtype != np.float64 or np.asarray(X).dtype == np.float32:
         warnings.warn(
             "gradcheck was given float32 data or a float32 network; the check runs in a float64 copy, "
@@ -137,6 +140,8 @@ def gradcheck(network, X, t, loss="half-squared-error", *, eps=1e-3, tolerance=1
     checked = network.copy(dtype="float64")
     checked.eval()  # dropout masks would make the loss random
     X64 = checked.prepare_input(X)
+    if X64.shape[0] == 0:
+        raise InvalidInputError(f"X is empty (shape {X64.shape}); the gradient check needs at least one sample")
     t64 = loss.prepare_targets(t, (X64.shape[0], checked.out_features), np.float64)
     checked.loss_and_backward(X64, t64, loss)
     analytic = {name: grad.copy() for name, _, _, grad in checked.slots()}

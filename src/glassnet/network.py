@@ -472,7 +472,11 @@ class Sequential:
         l2 = check_l2(l2)
         if optimizer is None:
             optimizer = get_optimizer("sgd", learning_rate=0.1)
+        else:
+            optimizer = get_optimizer(optimizer)
         X = self.prepare_input(X)
+        if X.shape[0] == 0:
+            raise InvalidInputError(f"X is empty (shape {X.shape}); a training step needs at least one sample")
         t = loss.prepare_targets(t, (X.shape[0], self.out_features), self.dtype)
         record = None
         if trace:
