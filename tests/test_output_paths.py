@@ -29,7 +29,7 @@ def _features_csv(path):
 
 
 @pytest.mark.parametrize("target", ["data", "model"])
-def test_predict_refuses_to_write_over_its_inputs(capsys, tmp_path, moons_model, target):
+def test_predict_rejects_output_over_input(capsys, tmp_path, moons_model, target):
     model = tmp_path / "m.glassnet"
     model.write_bytes(moons_model.read_bytes())
     data = _features_csv(tmp_path / "x.csv")
@@ -37,25 +37,30 @@ def test_predict_refuses_to_write_over_its_inputs(capsys, tmp_path, moons_model,
     out = data if target == "data" else model
     status, _, err = run_cli(capsys, "predict", model, data, "--out", out)
     assert status == 2
-    assert err.count("\n") == 1 and f"--out {out}" in err and "overwrite" in err
+    assert err.count("\n") == 1
+    assert f"--out {out}" in err
+    assert "overwrite" in err
     assert {path: path.read_bytes() for path in before} == before
 
 
-def test_train_refuses_the_same_file_for_two_outputs_before_training(capsys, tmp_path):
+def test_train_rejects_one_file_for_two_outputs(capsys, tmp_path):
     out = tmp_path / "m.glassnet"
     status, stdout, err = run_cli(capsys, "train", "--dataset", "xor", "--progress", "none",
                                   "--out", out, "--history", out)
     assert status == 2
-    assert "--history" in err and "--out also writes" in err
-    assert "accuracy" not in stdout and not out.exists()
+    assert "--history" in err
+    assert "--out also writes" in err
+    assert "accuracy" not in stdout
+    assert not out.exists()
 
 
-def test_train_refuses_to_write_history_over_its_csv(capsys, tmp_path):
+def test_train_rejects_history_over_data(capsys, tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(30)))
     before = data.read_bytes()
     status, _, err = run_cli(capsys, "train", "--data", data, "--history", data, "--progress", "none")
-    assert status == 2 and "--data reads" in err
+    assert status == 2
+    assert "--data reads" in err
     assert data.read_bytes() == before
 
 
@@ -67,47 +72,54 @@ def test_train_refuses_to_write_history_over_its_csv(capsys, tmp_path):
     ["explain", "lesson", "--format", "markdown", "--output", "{missing}/x.md"],
     ["exercise", "--output", "{folder}"],
 ])
-def test_unwritable_outputs_fail_in_one_line_before_any_work(capsys, tmp_path, argv):
+def test_unwritable_output_fails_before_work(capsys, tmp_path, argv):
     argv = [part.format(folder=tmp_path, missing=tmp_path / "missing") for part in argv]
     status, stdout, err = run_cli(capsys, *argv)
     assert status == 2
-    assert err.count("\n") == 1 and ("is a folder" in err or "does not exist" in err or "cannot be written" in err)
-    assert "accuracy" not in stdout and ".tmp" not in err
+    assert err.count("\n") == 1
+    assert ("is a folder" in err or "does not exist" in err or "cannot be written" in err)
+    assert "accuracy" not in stdout
+    assert ".tmp" not in err
 
 
-def test_atomic_write_to_a_folder_names_the_folder(tmp_path):
+def test_atomic_write_to_folder_names_it(tmp_path):
     with pytest.raises(IsADirectoryError) as caught:
         atomic_write_text(tmp_path, "text")
     assert caught.value.filename == str(tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_network_file_steps_stop_at_the_first_non_finite_value():
+def test_steps_stop_at_first_non_finite():
     problem = load_problem(None, {"learning_rate": 1e308})
     with pytest.raises(DivergenceError, match=r"step 2 diverged: z2 became inf\. Lower the learning rate") as caught:
         problem.run(3)
     assert caught.value.step == 2
 
 
-def test_demo_with_a_diverging_learning_rate_is_a_one_line_error(capsys):
+def test_demo_divergence_is_one_line_error(capsys):
     status, stdout, err = run_cli(capsys, "demo", "--learning-rate", "1e308", "--steps", "3")
-    assert status == 2 and err.count("\n") == 1 and "diverged" in err
-    assert "inf" not in stdout and "nan" not in stdout
+    assert status == 2
+    assert err.count("\n") == 1
+    assert "diverged" in err
+    assert "inf" not in stdout
+    assert "nan" not in stdout
 
 
 # Bad numbers at the API boundary: each a glassnet error naming the argument, never a
 # ZeroDivisionError, an AttributeError or a silent report of NaN.
 
-def test_training_budget_in_seconds_must_be_a_positive_finite_number(capsys):
+def test_max_seconds_must_be_positive(capsys):
     for value in ("-1", "0", "nan"):
         status, stdout, err = run_cli(capsys, "train", "--dataset", "xor", "--progress", "none",
                                       "--max-seconds", value)
-        assert status == 2 and "max_seconds=" in err and "expected a finite number > 0" in err
+        assert status == 2
+        assert "max_seconds=" in err
+        assert "expected a finite number > 0" in err
         assert "accuracy" not in stdout
 
 
 @pytest.mark.parametrize("options", [{"eps": 0}, {"eps": -1e-3}, {"eps": float("nan")}, {"tolerance": float("nan")}])
-def test_gradcheck_rejects_bad_step_and_tolerance(options):
+def test_gradcheck_rejects_bad_eps(options):
     import glassnet as gn
     from glassnet.errors import InvalidInputError
 
@@ -116,7 +128,7 @@ def test_gradcheck_rejects_bad_step_and_tolerance(options):
         gn.gradcheck(network, [[0.1, 0.2]], [[1.0]], **options)
 
 
-def test_empty_batch_is_rejected_by_step_and_gradcheck():
+def test_empty_batch_rejected():
     import glassnet as gn
     from glassnet.errors import InvalidInputError
 
@@ -127,7 +139,7 @@ def test_empty_batch_is_rejected_by_step_and_gradcheck():
         gn.gradcheck(network, np.zeros((0, 2)), np.zeros((0, 1)))
 
 
-def test_step_rejects_an_object_that_is_not_an_optimizer():
+def test_step_rejects_non_optimizer():
     import glassnet as gn
     from glassnet.errors import InvalidTypeError
 

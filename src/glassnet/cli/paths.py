@@ -34,7 +34,7 @@ def check_outputs(outputs, inputs=()):
             raise InvalidInputError(f"{option} {path}: the folder {folder} does not exist; create it first "
                                     "or choose another path")
         if not _can_create_in(folder) or (path.exists() and not os.access(path, os.W_OK)):
-            raise InvalidInputError(f"{option} {path} cannot be written (the folder {folder} refuses new files); "
+            raise InvalidInputError(f"{option} {path} cannot be written (the folder {folder} does not accept new files); "
                                     "choose another path")
     for index, (option, path) in enumerate(outputs):
         for other_option, other in inputs + outputs[:index]:
