@@ -146,3 +146,17 @@ def test_step_rejects_non_optimizer():
     network = gn.mlp([2, 3, 1], seed=0, dtype="float64")
     with pytest.raises(InvalidTypeError, match="optimizer=0.1"):
         network.step([[0.1, 0.2]], [[1.0]], "half-squared-error", 0.1)
+
+
+@pytest.mark.parametrize("command", ["step", "explain", "diagnose"])
+def test_binary_network_file_is_named(capsys, moons_model, command):
+    status, _, err = run_cli(capsys, command, moons_model)
+    assert status == 2
+    assert f"network file '{moons_model}' is not UTF-8 text" in err
+    assert "--model" in err
+
+
+def test_folder_as_network_file_is_named(capsys, tmp_path):
+    status, _, err = run_cli(capsys, "step", tmp_path)
+    assert status == 2
+    assert "is a folder" in err

@@ -142,12 +142,21 @@ def load_problem(path=None, overrides=None):
         name = resource.name
     else:
         file = Path(path)
+        if file.is_dir():
+            raise InvalidInputError(f"network file {str(file)!r} is a folder; give the path of a TOML or JSON file")
         if not file.is_file():
             raise InvalidInputError(
                 f"network file {str(file)!r} does not exist; check the path or use a bundled example "
                 f"({', '.join(EXAMPLES)})"
             )
-        text = file.read_text(encoding="utf-8")
+        try:
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            # A saved model (a zip archive) is the usual binary file given here by mistake.
+            raise InvalidInputError(
+                f"network file {str(file)!r} is not UTF-8 text (byte {exc.start}); give a TOML or JSON network "
+                "file. A model saved by glassnet train is read with --model where a command accepts it"
+            ) from exc
         source = str(file)
         name = file.name
     document = parse_network_text(text, name)
