@@ -160,3 +160,26 @@ def test_folder_as_network_file_is_named(capsys, tmp_path):
     status, _, err = run_cli(capsys, "step", tmp_path)
     assert status == 2
     assert "is a folder" in err
+
+
+def test_standardizer_handles_values_near_float_limit():
+    import warnings
+
+    from glassnet.data import Standardizer
+
+    X = np.array([[1e300, 1.0], [-1e300, 2.0], [3.0, 3.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaled = Standardizer().fit_transform(X)
+    assert np.isfinite(scaled).all()
+    np.testing.assert_allclose(scaled[:, 0], [1.224744871391589, -1.224744871391589, 0.0], atol=1e-12)
+    np.testing.assert_allclose(scaled[:, 1], [-1.224744871391589, 0.0, 1.224744871391589])
+
+
+def test_regression_target_nan_names_y_train():
+    from glassnet.errors import InvalidInputError
+    from glassnet.model import TrainConfig, train_model
+
+    X = np.arange(8.0).reshape(4, 2)
+    with pytest.raises(InvalidInputError, match=r"y_train contains nan at row 1"):
+        train_model(X, [1.0, np.nan, 2.0, 3.0], task="regression", config=TrainConfig(epochs=1))

@@ -357,10 +357,11 @@ def train_model(X_train, y_train, *, task, class_names=None, config=None, valida
         targets = y_train
     else:
         n_outputs = 1 if y_train.ndim == 1 else y_train.shape[1]
-        target_scaler = Standardizer().fit(y_train.reshape(len(y_train), -1))
+        y_train = check_array(y_train.reshape(len(y_train), -1), "y_train", dtype=np.float64)
+        target_scaler = Standardizer().fit(y_train)
         target_mean = target_scaler.mean_
         target_scale = target_scaler.scale_
-        targets = target_scaler.transform(y_train.reshape(len(y_train), -1))
+        targets = target_scaler.transform(y_train)
     activation, loss_name, width = output_layer(task, n_outputs)
     network = mlp([X_train.shape[1], *config.hidden, width], activation=config.activation, output=activation,
                   seed=config.seed, dtype=config.dtype, dropout=config.dropout)

@@ -53,8 +53,16 @@ class Standardizer:
             raise InvalidInputError(
                 f"X has shape {X.shape}: no samples to fit on; give at least one row"
             )
-        mean = X.mean(axis=0)
-        scale = X.std(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = X.mean(axis=0)
+            scale = X.std(axis=0)
+        if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+            # Values near the float64 limit (e.g. 1e300) overflow the sum or the
+            # squares, so compute those columns on values divided by their peak.
+            peak = np.abs(X).max(axis=0)
+            peak[peak == 0] = 1.0
+            mean = (X / peak).mean(axis=0) * peak
+            scale = (X / peak).std(axis=0) * peak
 
         # Rounding leaves a tiny nonzero std in some constant columns
         # (e.g. a column of 0.1), so a std of at most 10 * eps * |mean|
