@@ -183,3 +183,16 @@ def test_regression_target_nan_names_y_train():
     X = np.arange(8.0).reshape(4, 2)
     with pytest.raises(InvalidInputError, match=r"y_train contains nan at row 1"):
         train_model(X, [1.0, np.nan, 2.0, 3.0], task="regression", config=TrainConfig(epochs=1))
+
+
+def test_onnx_opset_newer_than_onnx_knows_is_rejected(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    import glassnet as gn
+    from glassnet.errors import InvalidInputError
+    from glassnet.export import to_onnx
+
+    newest = onnx.defs.onnx_opset_version()
+    network = gn.mlp([2, 3, 1], seed=0)
+    with pytest.raises(InvalidInputError, match=f"opset={newest + 1} is not supported"):
+        to_onnx(network, tmp_path / "net.onnx", opset=newest + 1)
+    assert not (tmp_path / "net.onnx").exists()

@@ -87,8 +87,14 @@ def to_onnx(model: Any, path: Any = None, *, opset: int = 17) -> Any:
     onnx = require("onnx", "onnx", "ONNX export")
     from onnx import TensorProto, helper, numpy_helper
 
-    if isinstance(opset, bool) or not isinstance(opset, int) or opset < MIN_OPSET:
-        raise InvalidInputError(f"opset={opset!r} is not supported; use an integer >= {MIN_OPSET}, e.g. 17")
+    # The installed onnx package knows operator sets up to onnx_opset_version();
+    # a file declaring a later one is rejected by onnxruntime.
+    newest = onnx.defs.onnx_opset_version()
+    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
+        raise InvalidInputError(
+            f"opset={opset!r} is not supported; use an integer >= {MIN_OPSET} and <= {newest} "
+            "(the newest this onnx package knows), e.g. 17"
+        )
     source = export_source(model)
     network = source.network
     builder = _GraphBuilder(helper, numpy_helper)
