@@ -129,8 +129,6 @@ def gradcheck(network, X, t, loss="half-squared-error", *, eps=1e-3, tolerance=1
     eps = check_positive_number(eps, "eps")
     tolerance = check_positive_number(tolerance, "tolerance")
     loss = get_loss(loss)
-    eps = check_positive_number(eps, "eps")
-    tolerance = check_positive_number(tolerance, "tolerance")
     if network.dtype != np.float64 or np.asarray(X).dtype == np.float32:
         warnings.warn(
             "gradcheck was given float32 data or a float32 network; the check runs in a float64 copy, "
