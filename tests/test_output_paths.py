@@ -196,3 +196,9 @@ def test_onnx_opset_newer_than_onnx_knows_is_rejected(tmp_path):
     with pytest.raises(InvalidInputError, match=f"opset={newest + 1} is not supported"):
         to_onnx(network, tmp_path / "net.onnx", opset=newest + 1)
     assert not (tmp_path / "net.onnx").exists()
+
+
+def test_binary_answers_file_is_named(capsys, moons_model):
+    status, _, err = run_cli(capsys, "check", moons_model, "--against", "lesson")
+    assert status == 2
+    assert f"answers file '{moons_model}' is not UTF-8 text" in err

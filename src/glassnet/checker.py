@@ -545,10 +545,10 @@ def diagnose(spec, answers, symbol, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
 
 def load_answers(path):
     """Read a learner's answers from a JSON or TOML file: a table of symbol = value."""
+    from .netfile import read_text_file
+
     file = Path(path)
-    if not file.is_file():
-        raise InvalidInputError(f"answers file {str(file)!r} does not exist; check the path")
-    text = file.read_text(encoding="utf-8")
+    text = read_text_file(file, "answers file")
     try:
         if file.suffix.lower() == ".json":
             document = json.loads(text)

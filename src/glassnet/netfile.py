@@ -121,6 +121,22 @@ def example_path(name):
     return resources.files("glassnet") / "examples" / EXAMPLES[name]
 
 
+def read_text_file(file, kind, missing_hint=""):
+    """Return the UTF-8 text of a TOML or JSON input file, or raise naming ``kind`` and the file."""
+    if file.is_dir():
+        raise InvalidInputError(f"{kind} {str(file)!r} is a folder; give the path of a TOML or JSON file")
+    if not file.is_file():
+        raise InvalidInputError(f"{kind} {str(file)!r} does not exist; check the path {missing_hint}".rstrip())
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        # A saved model (a zip archive) is the usual binary file given here by mistake.
+        raise InvalidInputError(
+            f"{kind} {str(file)!r} is not UTF-8 text (byte {exc.start}); give a TOML or JSON file. "
+            "A model saved by glassnet train is read with --model where a command accepts it"
+        ) from exc
+
+
 def load_problem(path=None, overrides=None):
     """Read a network file (TOML or JSON) and return a :class:`Problem`.
 
@@ -142,21 +158,7 @@ def load_problem(path=None, overrides=None):
         name = resource.name
     else:
         file = Path(path)
-        if file.is_dir():
-            raise InvalidInputError(f"network file {str(file)!r} is a folder; give the path of a TOML or JSON file")
-        if not file.is_file():
-            raise InvalidInputError(
-                f"network file {str(file)!r} does not exist; check the path or use a bundled example "
-                f"({', '.join(EXAMPLES)})"
-            )
-        try:
-            text = file.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            # A saved model (a zip archive) is the usual binary file given here by mistake.
-            raise InvalidInputError(
-                f"network file {str(file)!r} is not UTF-8 text (byte {exc.start}); give a TOML or JSON network "
-                "file. A model saved by glassnet train is read with --model where a command accepts it"
-            ) from exc
+        text = read_text_file(file, "network file", f"or use a bundled example ({', '.join(EXAMPLES)})")
         source = str(file)
         name = file.name
     document = parse_network_text(text, name)
