@@ -202,3 +202,11 @@ def test_binary_answers_file_is_named(capsys, moons_model):
     status, _, err = run_cli(capsys, "check", moons_model, "--against", "lesson")
     assert status == 2
     assert f"answers file '{moons_model}' is not UTF-8 text" in err
+
+
+def test_dense_weight_shape_error_describes_weights():
+    import glassnet as gn
+    from glassnet.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match=r"W has shape \(1, 1\); expected \(2, 1\)\. W has one row per input"):
+        gn.Dense(2, 1, W=[[1.0]], b=[0.0])

@@ -76,10 +76,11 @@ def _as_parameter(value, shape, argument, dtype):
             f"{argument} has dtype {array.dtype}; expected numbers (int or float) of shape {shape}"
         )
     if array.shape != shape:
-        raise InvalidInputError(
-            f"{argument} has shape {array.shape}; expected {shape}. "
-            "A bias must be 1-D with one entry per output unit; it is never broadcast"
-        )
+        if argument == "b":
+            rule = "A bias must be 1-D with one entry per output unit; it is never broadcast"
+        else:
+            rule = "W has one row per input and one column per output unit: (in_features, out_features)"
+        raise InvalidInputError(f"{argument} has shape {array.shape}; expected {shape}. {rule}")
     if not np.all(np.isfinite(array)):
         raise InvalidInputError(f"{argument} contains NaN or inf; give finite initial values")
     return np.array(array, dtype=dtype, copy=True)
