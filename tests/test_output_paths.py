@@ -210,3 +210,11 @@ def test_dense_weight_shape_error_describes_weights():
 
     with pytest.raises(InvalidInputError, match=r"W has shape \(1, 1\); expected \(2, 1\)\. W has one row per input"):
         gn.Dense(2, 1, W=[[1.0]], b=[0.0])
+
+
+def test_csv_with_one_class_names_the_column(capsys, tmp_path):
+    data = tmp_path / "one.csv"
+    data.write_text("x1,y\n1,a\n2,a\n3,a\n")
+    status, _, err = run_cli(capsys, "train", "--data", data, "--progress", "none")
+    assert status == 2
+    assert "target column 'y' has only one class ('a')" in err

@@ -303,6 +303,12 @@ def _infer_target(table, target, task):
     else:
         values = cells
     class_names = sorted(set(values))
+    if len(class_names) < 2:
+        raise InvalidInputError(
+            f"{table.path}: target column {target!r} has only one class ({class_names[0]!r}); "
+            "classification needs at least 2. Check the target column, or use task='regression' "
+            "(--task regression) for a numeric target"
+        )
     label_of = {value: label for label, value in enumerate(class_names)}
     y = np.array([label_of[value] for value in values], dtype=np.int64)
     return y, task, class_names
