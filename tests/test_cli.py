@@ -116,3 +116,21 @@ def test_closed_stdout_pipe_is_quiet():
     process.wait(timeout=60)
     assert "Traceback" not in stderr
     assert "error" not in stderr
+
+
+def test_gradcheck_random_network_options_need_layers(capsys):
+    status, _, err = run_cli(capsys, "gradcheck", "--activation", "relu")
+    assert status == 2
+    assert "--layers" in err
+
+
+def test_train_momentum_with_adam_rejected(capsys):
+    status, _, err = run_cli(capsys, "train", "--dataset", "xor", "--optimizer", "adam", "--momentum", "0.9")
+    assert status == 2
+    assert "--momentum applies only to --optimizer sgd" in err
+
+
+def test_step_count_above_trace_cap_rejected(capsys):
+    status, _, err = run_cli(capsys, "step", "lesson", "--steps", "20000")
+    assert status == 2
+    assert "too many to trace" in err

@@ -50,6 +50,9 @@ NETWORK_KEYS = ("dtype", "seed", "name", "description")
 LAYER_KEYS = ("type", "in_features", "out_features", "W", "b", "init", "activation", "alpha", "dropout")
 DATA_KEYS = ("X", "t")
 # Keys of [training] read here; any other key is passed to the optimizer.
+# Each traced step keeps copies of every quantity, so traced runs are capped.
+MAX_TRACED_STEPS = 10_000
+
 TRAINING_KEYS = ("loss", "reduction", "optimizer", "learning_rate", "steps")
 OPTIMIZER_OPTIONS = {
     "sgd": ("momentum", "nesterov", "weight_decay", "clip_norm"),
@@ -86,8 +89,14 @@ class Problem:
         value (an overflow from too large a learning rate or too large inputs),
         rather than explaining NaN or infinite numbers.
         """
+        count = steps or self.steps
+        if count > MAX_TRACED_STEPS:
+            raise InvalidInputError(
+                f"steps = {count} is too many to trace: every step keeps all its quantities in memory. "
+                f"Use at most {MAX_TRACED_STEPS}, or train with glassnet.training.fit, which keeps no trace"
+            )
         traces = []
-        for _ in range(steps or self.steps):
+        for _ in range(count):
             # The check below reports overflow, so NumPy's warnings are silenced.
             with np.errstate(over="ignore", invalid="ignore"):
                 trace = self.network.step(self.X, self.t, self.loss, self.optimizer, trace=True)

@@ -4,13 +4,13 @@
 def add_arguments(parser):
     parser.add_argument("--layers", default=None, metavar="SIZES",
                         help="layer widths of a random network, e.g. 4,8,3 (default: the lesson network)")
-    parser.add_argument("--activation", default="tanh",
+    parser.add_argument("--activation", default=None,
                         help="hidden activation of the random network (default tanh)")
     parser.add_argument("--output", default=None,
                         help="output activation of the random network (default: suits the loss)")
     parser.add_argument("--loss", default=None,
                         help="loss (default: half-squared-error; the lesson's own loss for the lesson)")
-    parser.add_argument("--batch-size", type=int, default=5, metavar="N",
+    parser.add_argument("--batch-size", type=int, default=None, metavar="N",
                         help="samples in the random batch (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random network and batch")
     parser.add_argument("--eps", type=float, default=1e-3, help="finite-difference step (default 1e-3)")
@@ -54,9 +54,20 @@ def run(args):
     from ..netfile import load_problem
 
     if args.layers:
+        args.activation = args.activation or "tanh"
+        args.batch_size = 5 if args.batch_size is None else args.batch_size
         network, X, t, loss = _random_problem(args)
         title = f"random network {args.layers}, {args.activation} hidden, loss {loss}, seed {args.seed}"
     else:
+        from ..errors import InvalidInputError
+
+        for option, value in (("--activation", args.activation), ("--output", args.output),
+                              ("--batch-size", args.batch_size)):
+            if value is not None:
+                raise InvalidInputError(
+                    f"{option} describes a random network and needs --layers (e.g. --layers 4,8,3); "
+                    "without --layers the lesson network is checked as it is"
+                )
         overrides = {"loss": args.loss} if args.loss else None
         problem = load_problem(None, overrides)
         network, X, t, loss = problem.network, problem.X, problem.t, problem.loss

@@ -92,10 +92,19 @@ CONFIG_OPTIONS = ("hidden", "activation", "dtype", "optimizer", "learning_rate",
 
 def config_from_args(args, dataset_name):
     """Return the TrainConfig of ``dataset_name`` with the options given on the command line applied."""
+    from ..errors import InvalidInputError
     from ..model import TrainConfig
 
     overrides = {name: getattr(args, name) for name in CONFIG_OPTIONS if getattr(args, name, None) is not None}
-    return TrainConfig.for_dataset(dataset_name, **overrides)
+    config = TrainConfig.for_dataset(dataset_name, **overrides)
+    if config.optimizer != "sgd":
+        for option, value in (("--momentum", args.momentum), ("--nesterov", args.nesterov)):
+            if value is not None:
+                raise InvalidInputError(
+                    f"{option} applies only to --optimizer sgd, but the optimizer is {config.optimizer}; "
+                    f"drop {option} or use --optimizer sgd"
+                )
+    return config
 
 
 def load_training_data(args):
