@@ -134,3 +134,13 @@ def test_step_count_above_trace_cap_rejected(capsys):
     status, _, err = run_cli(capsys, "step", "lesson", "--steps", "20000")
     assert status == 2
     assert "too many to trace" in err
+
+
+def test_resume_adam_checkpoint_saves_out(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    status, _, _ = run_cli(capsys, "train", "--dataset", "xor", "--epochs", "3", "--checkpoint-every", "1",
+                           "--checkpoint", "ck.glassnet", "--progress", "none")
+    assert status == 0
+    status, _, err = run_cli(capsys, "train", "--resume", "ck.glassnet", "--out", "m.glassnet", "--progress", "none")
+    assert status == 0, err
+    assert (tmp_path / "m.glassnet").is_file()

@@ -97,7 +97,8 @@ def config_from_args(args, dataset_name):
 
     overrides = {name: getattr(args, name) for name in CONFIG_OPTIONS if getattr(args, name, None) is not None}
     config = TrainConfig.for_dataset(dataset_name, **overrides)
-    if config.optimizer != "sgd":
+    # A resumed run takes every setting from its checkpoint, momentum included.
+    if config.optimizer != "sgd" and not getattr(args, "resume", None):
         for option, value in (("--momentum", args.momentum), ("--nesterov", args.nesterov)):
             if value is not None:
                 raise InvalidInputError(
