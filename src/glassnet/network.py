@@ -18,7 +18,7 @@ from .optimizers import get_optimizer
 from .trace import Trace
 from .validation import all_finite, check_array, check_dtype, check_finite
 
-# How activation kinds are written in formulas and derivative symbols.
+# Display name of each activation kind in formulas and derivative symbols.
 DISPLAY_NAMES = {
     "relu": "ReLU",
     "leaky_relu": "LeakyReLU",
