@@ -252,3 +252,13 @@ def test_train_config_for_dataset_defaults_and_overrides():
 def test_train_model_requires_class_names():
     with pytest.raises(gn.InvalidInputError, match="class_names=None; classification needs the names of at least 2 classes"):
         train_model(XOR_X, [0, 1, 1, 0], task="classification")
+
+
+def test_network_too_large_for_memory_rejected_before_training():
+    from glassnet.validation import physical_memory_bytes
+
+    network = gn.mlp([2, 2, 2], seed=0)
+    with pytest.raises(ValueError, match="GiB"):
+        gn.training.check_memory(network, batch_size=physical_memory_bytes())
+    with pytest.raises(ValueError, match=r"Dense\(2, .*use fewer units"):
+        gn.Dense(2, physical_memory_bytes() // 16 + 1)

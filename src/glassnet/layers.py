@@ -25,6 +25,7 @@ import numpy as np
 from . import activations as act
 from .errors import InvalidInputError, InvalidTypeError
 from .initializers import as_generator, get_initializer
+from .validation import physical_memory_bytes
 
 
 class Layer:
@@ -131,6 +132,13 @@ class Dense(Layer):
         self.out_features = _check_size(out_features, "out_features")
         self.init = init
         shape = (self.in_features, self.out_features)
+        available = physical_memory_bytes()
+        if available is not None and 8 * self.in_features * self.out_features > available:
+            raise InvalidInputError(
+                f"Dense({self.in_features}, {self.out_features}) needs "
+                f"{8 * self.in_features * self.out_features / 2**30:.1f} GiB for W, more than this machine's "
+                f"{available / 2**30:.1f} GiB of memory; use fewer units"
+            )
         if W is None:
             W = get_initializer(init)(self.in_features, self.out_features, as_generator(seed))
         self.params["W"] = _as_parameter(W, shape, "W", dtype)

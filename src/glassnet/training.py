@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -21,7 +22,7 @@ from .losses import get_loss
 from .network import check_l2
 from .optimizers import get_optimizer
 from .serialization import atomic_write_text
-from .validation import check_positive_int, check_positive_number
+from .validation import check_positive_int, check_positive_number, physical_memory_bytes
 
 
 @dataclass
@@ -175,6 +176,28 @@ def evaluate_loss(network, X, t, loss, batch_size=4096):
         network.train()
 
 
+def check_memory(network, batch_size):
+    """Raise before training when the network's working arrays cannot fit in memory.
+
+    The estimate counts five copies of the parameters (values, gradients, the
+    divergence guard's copy and up to two optimizer moments) and four arrays of
+    (batch, width) per layer (outputs and gradients, forward and backward). It
+    is a lower bound, so a run it accepts may still run out of memory.
+    """
+    available = physical_memory_bytes()
+    if available is None:
+        return
+    itemsize = network.dtype.itemsize
+    widths = sum(layer.out_features for layer in network.dense_layers)
+    needed = itemsize * (5 * network.n_parameters + 4 * batch_size * widths * 2)
+    if needed > available:
+        raise InvalidInputError(
+            f"this network needs at least {needed / 2**30:.1f} GiB to train with batch_size={batch_size} "
+            f"({network.n_parameters:,} parameters), more than this machine's {available / 2**30:.1f} GiB of "
+            "memory; use fewer or narrower hidden layers or a smaller batch size"
+        )
+
+
 def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, batch_size=32, shuffle=True,
         seed=0, validation_data=None, metrics=None, callbacks=(), max_steps=None, max_seconds=None,
         resume=None, l2=0.0):
@@ -260,6 +283,7 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
         state.step = resume.step
         history.records = [dict(record) for record in resume.records]
         rng.bit_generator.state = resume.rng_state
+    check_memory(network, min(batch_size, X.shape[0]))
     slots = network.slots()
     guard = FiniteGuard(network)
     n = X.shape[0]

@@ -2,6 +2,7 @@
 
 import math
 import numbers
+import os
 
 import numpy as np
 
@@ -171,3 +172,11 @@ def check_sample_counts(n_inputs, n_targets, inputs="X", targets="y"):
             f"{inputs} has {n_inputs} samples but {targets} has {n_targets}; "
             f"expected one target per input row. Check that {inputs} and {targets} come from the same rows"
         )
+
+
+def physical_memory_bytes():
+    """Return the machine's physical memory in bytes, or None where the OS does not report it."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
