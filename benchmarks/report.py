@@ -161,7 +161,12 @@ def to_markdown(rows, info, command):
     parts += ["## Targets", ""]
     lines = []
     for text, value, bound, met in targets(rows):
-        verdict = "—" if met is None else ("met" if met else "NOT met")
+        if met is None:
+            verdict = "—"
+        elif met:
+            verdict = "met"
+        else:
+            verdict = "NOT met"
         lines.append([text, value, _number(bound), verdict])
     parts += [_table(["target", "measured", "bound", "verdict"], lines), ""]
     return "\n".join(parts)

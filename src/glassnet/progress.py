@@ -58,6 +58,18 @@ def validation_metric(record):
     return preferred[0], float(record[preferred[0]])
 
 
+def epoch_summary(state):
+    """Return the short end-of-epoch line of the live displays: loss, metric, rate, speed."""
+    record = state.record
+    parts = [f"train_loss {record['train_loss']:.4f}"]
+    metric = validation_metric(record)
+    if metric is not None:
+        parts.append(f"{metric[0]} {metric[1]:.4f}")
+    parts.append(f"lr {record['learning_rate']:.3g}")
+    parts.append(f"{samples_per_second(state.n_train, record['seconds']):,.0f} samples/s")
+    return "  ".join(parts)
+
+
 def samples_per_second(samples, seconds):
     return samples / seconds if seconds > 0 else float("inf")
 
@@ -163,14 +175,7 @@ class RichProgress(Callback):
                               metrics=f"loss {state.batch_loss:.4f}  {speed:,.0f} samples/s")
 
     def on_epoch_end(self, state):
-        record = state.record
-        parts = [f"train_loss {record['train_loss']:.4f}"]
-        metric = validation_metric(record)
-        if metric is not None:
-            parts.append(f"{metric[0]} {metric[1]:.4f}")
-        parts.append(f"lr {record['learning_rate']:.3g}")
-        parts.append(f"{samples_per_second(state.n_train, record['seconds']):,.0f} samples/s")
-        self._progress.update(self._task, completed=state.epoch, metrics="  ".join(parts))
+        self._progress.update(self._task, completed=state.epoch, metrics=epoch_summary(state))
 
     def on_train_end(self, state):
         if self._progress is None:
@@ -214,14 +219,7 @@ class NotebookProgress(Callback):
             self._update(state, now)
 
     def on_epoch_end(self, state):
-        record = state.record
-        parts = [f"train_loss {record['train_loss']:.4f}"]
-        metric = validation_metric(record)
-        if metric is not None:
-            parts.append(f"{metric[0]} {metric[1]:.4f}")
-        parts.append(f"lr {record['learning_rate']:.3g}")
-        parts.append(f"{samples_per_second(state.n_train, record['seconds']):,.0f} samples/s")
-        self._lines = f"epoch {state.epoch}: " + "  ".join(parts)
+        self._lines = f"epoch {state.epoch}: {epoch_summary(state)}"
         self._update(state, time.perf_counter())
 
     def on_train_end(self, state):

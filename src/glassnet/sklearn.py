@@ -16,7 +16,7 @@ Differences from scikit-learn's MLP worth knowing:
 * Without ``early_stopping`` every fit runs exactly ``max_iter`` epochs (no
   stopping on a training-loss plateau), so ``warm_start`` continuations add
   up: ``max_iter=3`` twice equals ``max_iter=6`` once.
-* ``validation_scores_`` holds the validation *loss* per epoch (lower is
+* ``validation_scores_`` contains the validation *loss* per epoch (lower is
   better), not the accuracy or R² that scikit-learn records.
 * With ``early_stopping=True`` the parameters of the epoch with the lowest
   validation loss are restored at the end of ``fit``.

@@ -93,7 +93,7 @@ class Callback:
 
 @dataclass
 class TrainingState:
-    """What callbacks can read (and, for ``stop_reason``, write) during :func:`fit`."""
+    """State of a :func:`fit` run that callbacks read, and for ``stop_reason`` also write."""
 
     network: object
     optimizer: object
@@ -123,7 +123,7 @@ class TrainingState:
 
 @dataclass
 class ResumePoint:
-    """Where :func:`fit` continues an interrupted run (see ``glassnet.checkpoint``).
+    """Position at which :func:`fit` continues an interrupted run (see ``glassnet.checkpoint``).
 
     Attributes
     ----------
@@ -245,7 +245,7 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
         When a batch loss, the validation loss, a gradient or a parameter
         becomes NaN or inf. The network keeps the parameters from before the
         step that failed, which were all finite. The error's ``history``
-        holds the epochs completed before it.
+        contains the epochs completed before it.
     """
     loss = get_loss(loss)
     l2 = check_l2(l2)

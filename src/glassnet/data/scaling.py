@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 
 from ..errors import InvalidInputError, InvalidTypeError, NotFittedError
+from ..validation import check_array
 
 
 class Standardizer:
@@ -146,27 +147,7 @@ class Standardizer:
 
 def _check_features(X, argument):
     """Return X as a 2-D finite float64 array (1-D is one sample), or raise."""
-    array = np.asarray(X)
-    if array.dtype.kind not in "biuf":
-        raise InvalidTypeError(
-            f"{argument} has dtype {array.dtype}; expected numbers. "
-            "Encode text columns as numbers first"
-        )
-    if array.ndim == 1:
-        array = array.reshape(1, -1)
-    if array.ndim != 2:
-        raise InvalidInputError(
-            f"{argument} has shape {array.shape}; expected a 2-D array (n_samples, n_features)"
-        )
-    array = array.astype(np.float64)
-    finite = np.isfinite(array)
-    if not finite.all():
-        row, column = (int(i) for i in np.argwhere(~finite)[0])
-        raise InvalidInputError(
-            f"{argument} has the non-finite value {array[row, column]} at row {row}, "
-            f"column {column}; fill in or remove missing values before scaling"
-        )
-    return array
+    return check_array(X, argument, dtype=np.float64, finite=True)
 
 
 def _vector_from_list(values, key):

@@ -7,7 +7,7 @@ The functions here import ``onnx`` or ``torch`` only when called, so
   nodes) that onnxruntime can run, with any stored standardisation as
   Sub/Div nodes and the label names in the graph and its metadata.
 * :func:`to_torch` returns a ``torch.nn.Sequential`` whose ``state_dict``
-  holds the same parameters (``nn.Linear.weight`` is glassnet's ``W``
+  contains the same parameters (``nn.Linear.weight`` is glassnet's ``W``
   transposed), to continue training with PyTorch's tools.
 * :func:`from_torch` turns such a ``torch.nn.Sequential`` back into a glassnet
   :class:`~glassnet.network.Sequential`.

@@ -1,4 +1,4 @@
-"""What an exporter needs from a model: the network, the task and the preprocessing."""
+"""Network, task and preprocessing that an exporter reads from a model."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def export_source(model: Any) -> ExportSource:
     if isinstance(model, Sequential):
         return ExportSource(network=model, task="network")
     if isinstance(model, Model):
-        # Model annotates its network as object; every Model built by glassnet holds a Sequential.
+        # Model annotates its network as object; every Model built by glassnet contains a Sequential.
         network = cast(Sequential, model.network)
         return ExportSource(
             network=network, task=model.task,

@@ -87,13 +87,13 @@ def to_onnx(model: Any, path: Any = None, *, opset: int = 17) -> Any:
     onnx = require("onnx", "onnx", "ONNX export")
     from onnx import TensorProto, helper, numpy_helper
 
-    # The installed onnx package knows operator sets up to onnx_opset_version();
+    # The installed onnx package supports operator sets up to onnx_opset_version();
     # a file declaring a later one is rejected by onnxruntime.
     newest = onnx.defs.onnx_opset_version()
     if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
         raise InvalidInputError(
             f"opset={opset!r} is not supported; use an integer >= {MIN_OPSET} and <= {newest} "
-            "(the newest this onnx package knows), e.g. 17"
+            "(the newest this onnx package supports), e.g. 17"
         )
     source = export_source(model)
     network = source.network
@@ -112,7 +112,7 @@ def to_onnx(model: Any, path: Any = None, *, opset: int = 17) -> Any:
     )
     proto = helper.make_model(graph, producer_name="glassnet", producer_version=__version__,
                               opset_imports=[helper.make_opsetid("", opset)])
-    # An IR version that released onnxruntime builds accept; make_model uses the newest the onnx package knows.
+    # An IR version that released onnxruntime builds accept; make_model uses the newest the onnx package supports.
     proto.ir_version = 8
     proto.doc_string = f"glassnet {source.kind} exported for inference"
     helper.set_model_props(proto, _metadata(source))
