@@ -531,3 +531,12 @@ def test_fuzz_script_finds_nothing(tmp_path, capsys):
     output = capsys.readouterr()
     assert status == 0, output.err
     assert "0 other exceptions" in output.out
+
+
+def test_load_model_rejects_non_string_loss(tmp_path):
+    model, _ = _classifier()
+    path = tmp_path / "model.glassnet"
+    save_model(model, path)
+    _edit_metadata(path, tmp_path / "edited.glassnet", lambda metadata: metadata.update(loss=5))
+    with pytest.raises(ModelFileError, match="loss=5 is not known"):
+        load_model(tmp_path / "edited.glassnet")

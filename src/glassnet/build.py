@@ -1,16 +1,21 @@
 """Builders: a network from a list of sizes, or from its saved configuration."""
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .errors import InvalidInputError, InvalidTypeError
-from .initializers import as_generator
-from .layers import ACTIVATIONS, Dense, make_activation
+from .initializers import Initializer, as_generator
+from .layers import ACTIVATIONS, Dense, Layer, make_activation
 from .network import Sequential
 from .validation import check_dtype, check_positive_int
 
 
-def mlp(sizes, activation="relu", output="identity", *, init=None, seed=None, dtype="float32",
-        dropout=0.0):
+def mlp(sizes: Sequence[int], activation: str = "relu", output: str = "identity", *,
+        init: str | Initializer | None = None, seed: int | np.random.Generator | None = None,
+        dtype: DTypeLike = "float32", dropout: float = 0.0) -> Sequential:
     """Build a multilayer perceptron.
 
     Parameters
@@ -40,7 +45,7 @@ def mlp(sizes, activation="relu", output="identity", *, init=None, seed=None, dt
     hidden_kind = str(activation).lower().replace("-", "_")
     if init is None:
         init = "he_uniform" if hidden_kind in ("relu", "leaky_relu") else "glorot_uniform"
-    layers = []
+    layers: list[Layer] = []
     for i in range(len(widths) - 1):
         layers.append(Dense(widths[i], widths[i + 1], init=init, seed=rng, dtype=dtype))
         last = i == len(widths) - 2
@@ -55,13 +60,14 @@ def mlp(sizes, activation="relu", output="identity", *, init=None, seed=None, dt
     return Sequential(layers, dtype=dtype)
 
 
-def network_from_config(config, dtype=None, seed=None):
+def network_from_config(config: Any, dtype: DTypeLike | None = None,
+                        seed: int | np.random.Generator | None = None) -> Sequential:
     """Rebuild a network from :meth:`Sequential.config` output (parameters zeroed)."""
     if not isinstance(config, dict) or "layers" not in config:
         raise InvalidInputError("a network configuration must be a mapping with a 'layers' list")
     dtype = check_dtype(dtype or config.get("dtype", "float64"))
     rng = as_generator(seed if seed is not None else 0)
-    layers = []
+    layers: list[Layer] = []
     for position, spec in enumerate(config["layers"]):
         if not isinstance(spec, dict) or "type" not in spec:
             raise InvalidInputError(f"layers[{position}] must be a mapping with a 'type' key, got {spec!r}")

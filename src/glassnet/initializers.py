@@ -11,36 +11,43 @@ He et al. (2015), "Delving deep into rectifiers":
 Biases start at zero.
 """
 
+from collections.abc import Callable
+from typing import TypeAlias
+
 import numpy as np
+from numpy.typing import NDArray
 
 from .errors import InvalidInputError
 
+# An initialiser takes (fan_in, fan_out, rng) and returns W of shape (fan_in, fan_out).
+Initializer: TypeAlias = Callable[[int, int, np.random.Generator], NDArray[np.float64]]
 
-def glorot_uniform(fan_in, fan_out, rng):
+
+def glorot_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> NDArray[np.float64]:
     limit = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, size=(fan_in, fan_out))
 
 
-def glorot_normal(fan_in, fan_out, rng):
+def glorot_normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> NDArray[np.float64]:
     std = np.sqrt(2.0 / (fan_in + fan_out))
     return rng.normal(0.0, std, size=(fan_in, fan_out))
 
 
-def he_uniform(fan_in, fan_out, rng):
+def he_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> NDArray[np.float64]:
     limit = np.sqrt(6.0 / fan_in)
     return rng.uniform(-limit, limit, size=(fan_in, fan_out))
 
 
-def he_normal(fan_in, fan_out, rng):
+def he_normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> NDArray[np.float64]:
     std = np.sqrt(2.0 / fan_in)
     return rng.normal(0.0, std, size=(fan_in, fan_out))
 
 
-def zeros(fan_in, fan_out, rng):
+def zeros(fan_in: int, fan_out: int, rng: np.random.Generator) -> NDArray[np.float64]:
     return np.zeros((fan_in, fan_out))
 
 
-INITIALIZERS = {
+INITIALIZERS: dict[str, Initializer] = {
     "glorot_uniform": glorot_uniform,
     "glorot_normal": glorot_normal,
     "xavier_uniform": glorot_uniform,
@@ -51,7 +58,7 @@ INITIALIZERS = {
 }
 
 
-def get_initializer(name):
+def get_initializer(name: str | Initializer) -> Initializer:
     """Return the initialiser function called ``name``."""
     if callable(name):
         return name
@@ -62,7 +69,7 @@ def get_initializer(name):
     return INITIALIZERS[key]
 
 
-def as_generator(seed_or_rng):
+def as_generator(seed_or_rng: int | np.integer | np.random.Generator | None) -> np.random.Generator:
     """Return a ``numpy.random.Generator`` for a seed, a Generator or None.
 
     None gives a fresh generator seeded from the operating system, never the

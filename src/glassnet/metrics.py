@@ -5,25 +5,33 @@ Classification metrics take integer labels 0..K-1 (``y_true``, ``y_pred``);
 arrays of equal shape.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._typing import ArrayRows, JSONDict
 
 
-def accuracy(y_true, y_pred):
+def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Fraction of labels predicted exactly."""
-    y_true = np.asarray(y_true)
-    if y_true.size == 0:
+    labels = np.asarray(y_true)
+    if labels.size == 0:
         return float("nan")
-    return float(np.mean(y_true == np.asarray(y_pred)))
+    return float(np.mean(labels == np.asarray(y_pred)))
 
 
-def confusion_matrix(y_true, y_pred, n_classes):
+def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, n_classes: int) -> NDArray[np.int64]:
     """Counts of shape (K, K): row = true class, column = predicted class."""
     matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(matrix, (np.asarray(y_true, dtype=np.intp), np.asarray(y_pred, dtype=np.intp)), 1)
     return matrix
 
 
-def precision_recall_f1(y_true, y_pred, n_classes):
+def precision_recall_f1(
+    y_true: ArrayLike, y_pred: ArrayLike, n_classes: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Per-class precision, recall and F1 (0 where undefined), each of shape (K,)."""
     matrix = confusion_matrix(y_true, y_pred, n_classes)
     true_positive = np.diag(matrix).astype(np.float64)
@@ -36,37 +44,38 @@ def precision_recall_f1(y_true, y_pred, n_classes):
     return precision, recall, f1
 
 
-def log_loss(y_true, probabilities, eps=1e-15):
+def log_loss(y_true: ArrayLike, probabilities: ArrayLike, eps: float = 1e-15) -> float:
     """Mean negative log-probability of the true class, probabilities clipped to [eps, 1]."""
-    probabilities = np.asarray(probabilities, dtype=np.float64)
+    probability_array = np.asarray(probabilities, dtype=np.float64)
     labels = np.asarray(y_true, dtype=np.intp)
     if labels.size == 0:
         return float("nan")
-    picked = probabilities[np.arange(labels.shape[0]), labels]
+    picked = probability_array[np.arange(labels.shape[0]), labels]
     return float(-np.mean(np.log(np.clip(picked, eps, 1.0))))
 
 
-def mean_squared_error(y_true, y_pred):
+def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     diff = np.asarray(y_true, dtype=np.float64) - np.asarray(y_pred, dtype=np.float64)
     return float(np.mean(diff * diff))
 
 
-def mean_absolute_error(y_true, y_pred):
+def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     diff = np.asarray(y_true, dtype=np.float64) - np.asarray(y_pred, dtype=np.float64)
     return float(np.mean(np.abs(diff)))
 
 
-def r2_score(y_true, y_pred):
+def r2_score(y_true: ArrayRows, y_pred: ArrayRows) -> float:
     """Coefficient of determination, averaged uniformly over output columns."""
-    y_true = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
-    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(len(y_pred), -1)
-    residual = np.sum((y_true - y_pred) ** 2, axis=0)
-    total = np.sum((y_true - y_true.mean(axis=0)) ** 2, axis=0)
+    true_values = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
+    predicted_values = np.asarray(y_pred, dtype=np.float64).reshape(len(y_pred), -1)
+    residual = np.sum((true_values - predicted_values) ** 2, axis=0)
+    total = np.sum((true_values - true_values.mean(axis=0)) ** 2, axis=0)
     scores = np.where(total > 0, 1.0 - residual / np.where(total > 0, total, 1.0), 0.0)
     return float(np.mean(scores))
 
 
-def classification_report(y_true, y_pred, probabilities, class_names):
+def classification_report(y_true: ArrayLike, y_pred: ArrayLike, probabilities: ArrayLike | None,
+                          class_names: Sequence[Any]) -> JSONDict:
     """Return every classification metric as JSON-ready builtins."""
     n_classes = len(class_names)
     precision, recall, f1 = precision_recall_f1(y_true, y_pred, n_classes)
@@ -85,7 +94,7 @@ def classification_report(y_true, y_pred, probabilities, class_names):
     }
 
 
-def regression_report(y_true, y_pred):
+def regression_report(y_true: ArrayRows, y_pred: ArrayRows) -> dict[str, float]:
     return {
         "mse": mean_squared_error(y_true, y_pred),
         "mae": mean_absolute_error(y_true, y_pred),

@@ -6,10 +6,16 @@ configuration, so that prediction applies exactly the preprocessing that
 training used.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
+from ._typing import AnyArray, ArrayRows, FloatArray, JSONDict
 from .build import mlp
 from .errors import InvalidInputError, InvalidTypeError
 from .losses import get_loss
@@ -18,6 +24,12 @@ from .optimizers import get_optimizer
 from .schedules import SCHEDULES, CosineDecay, ExponentialDecay, StepDecay
 from .training import accuracy_metric, fit
 from .validation import check_array, check_sample_counts
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
+    from .network import Sequential
+    from .optimizers import Optimizer
+    from .training import Callback, History
 
 TASKS = ("classification", "regression")
 
@@ -77,7 +89,7 @@ class TrainConfig:
         Fractions of all samples held out for validation and test.
     """
 
-    hidden: tuple = (64,)
+    hidden: Sequence[int] = (64,)
     activation: str = "relu"
     optimizer: str = "sgd"
     learning_rate: float = 0.05
@@ -95,15 +107,15 @@ class TrainConfig:
     schedule_patience: int = 5
     early_stopping: bool = False
     patience: int = 10
-    clip_norm: float = None
-    max_steps: int = None
-    max_seconds: float = None
+    clip_norm: float | None = None
+    max_steps: int | None = None
+    max_seconds: float | None = None
     seed: int = 0
     dtype: str = "float32"
     validation_fraction: float = 0.1
     test_fraction: float = 0.2
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if isinstance(self.hidden, (str, bytes)) or not hasattr(self.hidden, "__iter__"):
             raise InvalidTypeError(
                 f"hidden={self.hidden!r} is not a sequence of layer widths; expected e.g. (64,) or (64, 32)"
@@ -113,18 +125,18 @@ class TrainConfig:
             raise InvalidInputError(f"schedule={self.schedule!r} is not known; use one of: {', '.join(SCHEDULES)}")
 
     @classmethod
-    def for_dataset(cls, name, **overrides):
+    def for_dataset(cls, name: str, **overrides: Any) -> TrainConfig:
         """Return the defaults for bundled data set ``name`` (see :data:`DATASET_DEFAULTS`), then ``overrides``."""
         unknown = sorted(set(overrides) - {f.name for f in fields(cls)})
         if unknown:
             raise InvalidInputError(f"TrainConfig has no setting {unknown}; valid: {[f.name for f in fields(cls)]}")
         return cls(**{**DATASET_DEFAULTS.get(name, {}), **overrides})
 
-    def replace(self, **changes):
+    def replace(self, **changes: Any) -> TrainConfig:
         """Return a copy with ``changes`` applied."""
         return replace(self, **changes)
 
-    def to_dict(self):
+    def to_dict(self) -> JSONDict:
         config = asdict(self)
         config["hidden"] = list(self.hidden)
         return config
@@ -136,7 +148,7 @@ class TrainConfig:
 # dropout, the L2 penalty and Nesterov momentum under a cosine schedule, which
 # reach 0.756 and 0.742 test accuracy with seeds 0 and 1 (docs/quality.md).
 # xor: 4 samples, so no validation or test split, and full-batch training.
-DATASET_DEFAULTS = {
+DATASET_DEFAULTS: dict[str, JSONDict] = {
     "mnist1d": {"hidden": (512, 512), "nesterov": True, "dropout": 0.4, "batch_size": 64, "schedule": "cosine"},
     "xor": {"hidden": (8,), "activation": "tanh", "optimizer": "adam", "learning_rate": 0.05, "batch_size": 4,
             "epochs": 300, "validation_fraction": 0.0, "test_fraction": 0.0},
@@ -174,22 +186,33 @@ class Model:
         The optimizer with its state after training.
     """
 
-    network: object
+    network: Sequential
     task: str
     loss: str
-    class_names: list = None
-    mean: np.ndarray = None
-    scale: np.ndarray = None
-    feature_names: list = field(default_factory=list)
-    config: dict = field(default_factory=dict)
-    schema: dict = None
-    history: object = None
-    optimizer: object = None
-    data: dict = None
-    target_mean: np.ndarray = None
-    target_scale: np.ndarray = None
+    class_names: Sequence[Any] | None = None
+    mean: FloatArray | None = None
+    scale: FloatArray | None = None
+    feature_names: list[str] = field(default_factory=list)
+    config: JSONDict = field(default_factory=dict)
+    schema: JSONDict | None = None
+    history: History | None = None
+    optimizer: Optimizer | None = None
+    data: JSONDict | None = None
+    target_mean: FloatArray | None = None
+    target_scale: FloatArray | None = None
 
-    def transform(self, X):
+    def __post_init__(self) -> None:
+        pairs = (("mean", "scale", self.mean, self.scale),
+                 ("target_mean", "target_scale", self.target_mean, self.target_scale))
+        for mean_name, scale_name, mean, scale in pairs:
+            if (mean is None) != (scale is None):
+                given, missing = (mean_name, scale_name) if scale is None else (scale_name, mean_name)
+                raise InvalidInputError(
+                    f"Model has {given} set but {missing}=None; a standardisation needs both {mean_name} and "
+                    f"{scale_name}, or neither"
+                )
+
+    def transform(self, X: ArrayLike) -> FloatArray:
         """Check raw inputs and apply the stored standardisation."""
         X = check_array(X, "X", dtype=np.float64, finite=True)
         if X.shape[1] != self.network.in_features:
@@ -197,21 +220,21 @@ class Model:
                 f"X has {X.shape[1]} features (shape {X.shape}); this model was trained on "
                 f"{self.network.in_features}. Give the same columns as the training data"
             )
-        if self.mean is not None:
+        if self.mean is not None and self.scale is not None:
             X = (X - self.mean) / self.scale
         return X.astype(self.network.dtype, copy=False)
 
-    def output(self, X):
+    def output(self, X: ArrayLike) -> FloatArray:
         """Return the network output for raw inputs (probabilities for classifiers).
 
         Regression outputs are in the units of the training targets.
         """
-        y = self.network.predict(self.transform(X))
-        if self.target_mean is not None:
+        y: FloatArray = self.network.predict(self.transform(X))
+        if self.target_mean is not None and self.target_scale is not None:
             y = y.astype(np.float64) * self.target_scale + self.target_mean
         return y
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
         """Return class probabilities of shape (n, n_classes)."""
         self._require_classifier("predict_proba")
         y = self.output(X).astype(np.float64)
@@ -219,35 +242,47 @@ class Model:
             return np.hstack([1.0 - y, y])
         return y
 
-    def predict_indices(self, X):
+    def predict_indices(self, X: ArrayLike) -> NDArray[np.intp]:
         """Return predicted class numbers 0..K-1."""
-        return np.argmax(self.predict_proba(X), axis=1)
+        indices: NDArray[np.intp] = np.argmax(self.predict_proba(X), axis=1)
+        return indices
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> AnyArray:
         """Return predicted labels (classification) or values (regression)."""
         if self.task == "regression":
             y = self.output(X)
             return y[:, 0] if y.shape[1] == 1 else y
+        class_names = self._require_class_names("predict")
         indices = self.predict_indices(X)
-        return np.asarray(self.class_names, dtype=object)[indices] if len(indices) else np.empty(0, dtype=object)
+        return np.asarray(class_names, dtype=object)[indices] if len(indices) else np.empty(0, dtype=object)
 
-    def evaluate(self, X, y):
+    def evaluate(self, X: ArrayLike, y: ArrayLike) -> JSONDict:
         """Return every metric of the task on (X, y) as JSON-ready builtins.
 
         ``y`` is class numbers 0..K-1 for classification, values for regression.
         """
         if self.task == "classification":
+            class_names = self._require_class_names("evaluate")
             probabilities = self.predict_proba(X)
             predicted = np.argmax(probabilities, axis=1)
-            return classification_report(np.asarray(y), predicted, probabilities, self.class_names)
-        return regression_report(np.asarray(y).reshape(len(y), -1), self.output(X))
+            return classification_report(np.asarray(y), predicted, probabilities, class_names)
+        targets = np.asarray(y)
+        return regression_report(targets.reshape(len(targets), -1), self.output(X))
 
-    def _require_classifier(self, method):
+    def _require_classifier(self, method: str) -> None:
         if self.task != "classification":
             raise InvalidInputError(f"{method} needs a classification model; this model does regression")
 
+    def _require_class_names(self, method: str) -> Sequence[Any]:
+        if self.class_names is None:
+            raise InvalidInputError(
+                f"{method} needs the class names of this classification model, but class_names=None; "
+                "give Model(..., class_names=[...]) in the order of the network's outputs"
+            )
+        return self.class_names
 
-def output_layer(task, n_outputs):
+
+def output_layer(task: str, n_outputs: int) -> tuple[str, str, int]:
     """Return (output activation, loss, output width) for a task."""
     if task == "regression":
         return "identity", "mean-squared-error", n_outputs
@@ -256,21 +291,22 @@ def output_layer(task, n_outputs):
     return "softmax", "categorical-cross-entropy", n_outputs
 
 
-def make_optimizer(config):
+def make_optimizer(config: TrainConfig) -> Optimizer:
     """Return the optimizer that ``config`` names, with its hyperparameters."""
     options = {"learning_rate": config.learning_rate, "weight_decay": config.weight_decay,
                "clip_norm": config.clip_norm}
     if config.optimizer == "sgd":
         options["momentum"] = config.momentum
         options["nesterov"] = config.nesterov
-    return get_optimizer(config.optimizer, **options)
+    optimizer: Optimizer = get_optimizer(config.optimizer, **options)
+    return optimizer
 
 
-def make_callbacks(config):
+def make_callbacks(config: TrainConfig) -> list[Callback]:
     """Return the schedule and early-stopping callbacks that ``config`` requests."""
     from .callbacks import EarlyStopping, LearningRateScheduler, ReduceLROnPlateau
 
-    callbacks = []
+    callbacks: list[Callback] = []
     if config.schedule == "step":
         callbacks.append(LearningRateScheduler(StepDecay(config.step_size, config.decay)))
     elif config.schedule == "exponential":
@@ -284,7 +320,7 @@ def make_callbacks(config):
     return callbacks
 
 
-def _check_class_numbers(y, n_classes):
+def _check_class_numbers(y: AnyArray, n_classes: int) -> None:
     """Raise unless ``y`` is one whole class number in 0..n_classes-1 per row."""
     if y.ndim != 1:
         raise InvalidInputError(
@@ -305,8 +341,10 @@ def _check_class_numbers(y, n_classes):
         )
 
 
-def train_model(X_train, y_train, *, task, class_names=None, config=None, validation=None,
-                feature_names=None, callbacks=(), schema=None, resume=None):
+def train_model(X_train: ArrayLike, y_train: ArrayLike, *, task: str, class_names: Sequence[Any] | None = None,
+                config: TrainConfig | None = None, validation: tuple[ArrayRows, ArrayRows] | None = None,
+                feature_names: Iterable[str] | None = None, callbacks: Iterable[Callback] = (),
+                schema: JSONDict | None = None, resume: Checkpoint | None = None) -> Model:
     """Standardise, build an MLP and train it; return the :class:`Model`.
 
     Parameters
@@ -345,7 +383,8 @@ def train_model(X_train, y_train, *, task, class_names=None, config=None, valida
         raise InvalidInputError(f"y_train is a single value ({y_train.item()!r}); expected one target per row of X_train")
     check_sample_counts(X_train.shape[0], y_train.shape[0], "X_train", "y_train")
     scaler = Standardizer().fit(X_train)
-    target_mean = target_scale = None
+    target_mean: FloatArray | None = None
+    target_scale: FloatArray | None = None
     if task == "classification":
         if class_names is None or len(class_names) < 2:
             raise InvalidInputError(
@@ -377,7 +416,7 @@ def train_model(X_train, y_train, *, task, class_names=None, config=None, valida
     validation_data = None
     if validation is not None and len(validation[0]):
         X_val, y_val = validation
-        if task == "regression":
+        if target_mean is not None and target_scale is not None:
             y_val = (np.asarray(y_val, dtype=np.float64).reshape(len(y_val), -1) - target_mean) / target_scale
         validation_data = (model.transform(X_val), y_val)
     model.history = fit(network, model.transform(X_train), targets, loss=get_loss(loss_name), optimizer=optimizer,

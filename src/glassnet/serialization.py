@@ -25,6 +25,8 @@ or a crash at any point, sees either the old file complete or the new file
 complete, never a partly written one.
 """
 
+from __future__ import annotations
+
 import contextlib
 import errno
 import io
@@ -37,11 +39,20 @@ import tempfile
 import tokenize
 import zipfile
 import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TextIO, TypeGuard, overload
 
 import numpy as np
 
+from ._typing import FloatArray, JSONDict, StrPath
 from .errors import InvalidInputError, InvalidTypeError, ModelFileError
+
+if TYPE_CHECKING:
+    from .model import Model
+    from .network import Sequential
+    from .optimizers import Optimizer
+    from .training import History
 
 FORMAT_NAME = "glassnet"
 FORMAT_VERSION = 1
@@ -54,7 +65,7 @@ ARRAY_FOLDER = "arrays/"
 MAX_METADATA_BYTES = 64 * 1024 * 1024
 # A .npy header is 128 bytes for any realistic shape; numpy pads to 64 bytes.
 MAX_NPY_HEADER_BYTES = 4096
-ARRAY_DTYPES = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
+ARRAY_DTYPES: dict[str, np.dtype[np.floating[Any]]] = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
 _ARRAY_NAME = re.compile(r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
 
 # Everything a damaged or hostile archive can make zipfile, zlib, json or
@@ -85,8 +96,20 @@ _READ_ERRORS = (
 # ---------------------------------------------------------------- atomic writes
 
 
+@overload
+def atomic_open(path: StrPath, mode: Literal["w"], encoding: str | None = None,
+                newline: str | None = None) -> contextlib.AbstractContextManager[TextIO]: ...
+
+
+@overload
+def atomic_open(path: StrPath, mode: Literal["wb"] = "wb", encoding: str | None = None,
+                newline: str | None = None) -> contextlib.AbstractContextManager[BinaryIO]: ...
+
+
+# The overloads above give the handle's type for each mode.
 @contextlib.contextmanager
-def atomic_open(path, mode="wb", encoding=None, newline=None):
+def atomic_open(path: StrPath, mode: str = "wb", encoding: str | None = None,
+                newline: str | None = None) -> Iterator[Any]:
     """Open a temporary file next to ``path``; on success, fsync it and rename it over ``path``.
 
     Use as ``with atomic_open("out.csv", "w") as handle: ...``. If the block
@@ -107,6 +130,7 @@ def atomic_open(path, mode="wb", encoding=None, newline=None):
         raise type(exc)(exc.errno, f"cannot write a file in {folder} ({exc.strerror})", str(path)) from exc
     try:
         os.fchmod(descriptor, _file_mode(path))
+        handle: TextIO | BinaryIO
         if mode == "w":
             handle = os.fdopen(descriptor, "w", encoding=encoding or "utf-8", newline=newline)
         else:
@@ -123,7 +147,7 @@ def atomic_open(path, mode="wb", encoding=None, newline=None):
     _fsync_folder(folder)
 
 
-def _file_mode(path):
+def _file_mode(path: Path) -> int:
     # mkstemp creates the file readable by its owner only. Give it the mode of
     # the file it replaces, or the mode a plain open() would give under the umask.
     try:
@@ -132,7 +156,7 @@ def _file_mode(path):
         return 0o666 & ~_current_umask()
 
 
-def _current_umask():
+def _current_umask() -> int:
     # Linux reports the umask in /proc without changing it. Elsewhere the only
     # way is to set and restore it, which briefly affects other threads.
     try:
@@ -147,23 +171,23 @@ def _current_umask():
     return umask
 
 
-def atomic_write_bytes(path, data):
+def atomic_write_bytes(path: StrPath, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically, replacing any existing file."""
     with atomic_open(path, "wb") as handle:
         handle.write(data)
 
 
-def atomic_write_text(path, text):
+def atomic_write_text(path: StrPath, text: str) -> None:
     """Write ``text`` to ``path`` as UTF-8, atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def atomic_write_json(path, data):
+def atomic_write_json(path: StrPath, data: Any) -> None:
     """Write ``data`` to ``path`` as indented JSON, atomically."""
     atomic_write_text(path, json.dumps(data, indent=2) + "\n")
 
 
-def _fsync_folder(folder):
+def _fsync_folder(folder: Path) -> None:
     # The rename is durable only once the folder entry is on disk. Some file
     # systems (and Windows) do not allow opening a folder, and then this step is skipped.
     try:
@@ -181,7 +205,7 @@ def _fsync_folder(folder):
 # ------------------------------------------------------------- archive layer
 
 
-def write_archive(path, metadata, arrays):
+def write_archive(path: StrPath, metadata: Mapping[str, Any], arrays: Mapping[str, Any]) -> None:
     """Write a glassnet archive atomically.
 
     Parameters
@@ -223,7 +247,7 @@ def write_archive(path, metadata, arrays):
                 archive.writestr(f"{ARRAY_FOLDER}{name}.npy", buffer.getvalue())
 
 
-def _json_default(value):
+def _json_default(value: object) -> Any:
     # NumPy scalars and small arrays reach the metadata through user metrics
     # and class labels; they are stored as the equivalent JSON numbers and lists.
     if isinstance(value, (np.generic, np.ndarray)):
@@ -231,7 +255,7 @@ def _json_default(value):
     raise TypeError(f"metadata value {value!r} of type {type(value).__name__} cannot be saved as JSON")
 
 
-def read_archive(path, kinds=KINDS):
+def read_archive(path: StrPath, kinds: Sequence[str] = KINDS) -> tuple[JSONDict, dict[str, FloatArray]]:
     """Read and check a glassnet archive; return ``(metadata, arrays)``.
 
     Checks the format name and version, the kind, the member list against the
@@ -268,7 +292,8 @@ def read_archive(path, kinds=KINDS):
         ) from exc
 
 
-def _read_members(archive, path, kinds):
+def _read_members(archive: zipfile.ZipFile, path: Path,
+                  kinds: Sequence[str]) -> tuple[JSONDict, dict[str, FloatArray]]:
     members = archive.infolist()
     names = [member.filename for member in members]
     if len(set(names)) != len(names):
@@ -303,7 +328,8 @@ def _read_members(archive, path, kinds):
     return metadata, arrays
 
 
-def _read_metadata(archive, member, path, kinds):
+def _read_metadata(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path,
+                   kinds: Sequence[str]) -> JSONDict:
     if member.file_size > MAX_METADATA_BYTES:
         raise ModelFileError(f"{path}: {METADATA_MEMBER} is {member.file_size} bytes, over the limit of "
                              f"{MAX_METADATA_BYTES}; the file is corrupted")
@@ -338,7 +364,7 @@ def _read_metadata(archive, member, path, kinds):
     return metadata
 
 
-def _check_array_spec(name, spec, path):
+def _check_array_spec(name: object, spec: object, path: Path) -> None:
     if not isinstance(name, str) or not _ARRAY_NAME.match(name) or ".." in name:
         raise ModelFileError(f"{path}: array name {name!r} is not valid")
     if not isinstance(spec, dict) or set(spec) != {"shape", "dtype"}:
@@ -355,7 +381,8 @@ def _check_array_spec(name, spec, path):
         )
 
 
-def _read_array(archive, member, name, spec, path):
+def _read_array(archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: str, spec: JSONDict,
+                path: Path) -> FloatArray:
     dtype = ARRAY_DTYPES[spec["dtype"]]
     shape = tuple(spec["shape"])
     n_bytes = math.prod(shape) * dtype.itemsize
@@ -401,12 +428,12 @@ def _read_array(archive, member, name, spec, path):
 # -------------------------------------------------------------- networks
 
 
-def network_arrays(network, prefix="network/"):
+def network_arrays(network: Sequential, prefix: str = "network/") -> dict[str, FloatArray]:
     """Return the network's parameters as ``{prefix + name: array}``."""
     return {f"{prefix}{name}": value for name, value in network.parameters()}
 
 
-def expected_parameter_shapes(config, path="<file>"):
+def expected_parameter_shapes(config: Any, path: StrPath = "<file>") -> dict[str, tuple[int, ...]]:
     """Return ``{name: shape}`` of the parameters a network configuration declares.
 
     Computed from the configuration alone, so a file that declares a huge
@@ -416,7 +443,7 @@ def expected_parameter_shapes(config, path="<file>"):
         raise ModelFileError(f"{path}: the network architecture must be a mapping with a non-empty 'layers' list")
     if not isinstance(config.get("dtype"), str) or config["dtype"] not in ARRAY_DTYPES:
         raise ModelFileError(f"{path}: network dtype {config.get('dtype')!r} must be 'float32' or 'float64'")
-    shapes = {}
+    shapes: dict[str, tuple[int, ...]] = {}
     number = 0
     for position, layer in enumerate(config["layers"]):
         if not isinstance(layer, dict) or not isinstance(layer.get("type"), str):
@@ -424,15 +451,22 @@ def expected_parameter_shapes(config, path="<file>"):
         if layer["type"] != "dense":
             continue
         number += 1
-        sizes = [layer.get("in_features"), layer.get("out_features")]
-        if not all(isinstance(size, int) and not isinstance(size, bool) and 1 <= size < 2**31 for size in sizes):
+        in_features = layer.get("in_features")
+        out_features = layer.get("out_features")
+        if not (_is_layer_size(in_features) and _is_layer_size(out_features)):
+            sizes = [in_features, out_features]
             raise ModelFileError(f"{path}: layers[{position}] has invalid sizes {sizes}; expected integers >= 1")
-        shapes[f"dense{number}.W"] = tuple(sizes)
-        shapes[f"dense{number}.b"] = (sizes[1],)
+        shapes[f"dense{number}.W"] = (in_features, out_features)
+        shapes[f"dense{number}.b"] = (out_features,)
     return shapes
 
 
-def network_from_file_parts(config, arrays, path="<file>", prefix="network/"):
+def _is_layer_size(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value < 2**31
+
+
+def network_from_file_parts(config: Any, arrays: Mapping[str, FloatArray], path: StrPath = "<file>",
+                            prefix: str = "network/") -> Sequential:
     """Build a network from its configuration and ``{prefix + name: array}``, checking everything.
 
     Raises ModelFileError when a parameter is missing, extra, or has the
@@ -468,7 +502,7 @@ def network_from_file_parts(config, arrays, path="<file>", prefix="network/"):
     return network
 
 
-def save_network(network, path):
+def save_network(network: Sequential, path: StrPath) -> None:
     """Save a network's architecture and parameters (no training state).
 
     Parameters
@@ -480,7 +514,7 @@ def save_network(network, path):
     write_archive(path, {"kind": "network", "network": network.config()}, network_arrays(network))
 
 
-def load_network(path):
+def load_network(path: StrPath) -> Sequential:
     """Load a network from a file written by :func:`save_network` or :func:`save_model`.
 
     Raises
@@ -496,7 +530,7 @@ def load_network(path):
 # ---------------------------------------------------------------- optimizers
 
 
-def optimizer_parts(optimizer, prefix="optimizer/"):
+def optimizer_parts(optimizer: Optimizer, prefix: str = "optimizer/") -> tuple[JSONDict, dict[str, FloatArray]]:
     """Return ``(metadata, arrays)`` for an optimizer's configuration and state."""
     saved = optimizer.state_dict()
     arrays = {}
@@ -507,7 +541,8 @@ def optimizer_parts(optimizer, prefix="optimizer/"):
     return metadata, arrays
 
 
-def optimizer_from_file_parts(metadata, arrays, network, path="<file>", prefix="optimizer/"):
+def optimizer_from_file_parts(metadata: object, arrays: Mapping[str, FloatArray], network: Sequential,
+                              path: StrPath = "<file>", prefix: str = "optimizer/") -> Optimizer:
     """Rebuild an optimizer and its state; each state array must match its parameter."""
     from .optimizers import get_optimizer
 
@@ -519,11 +554,11 @@ def optimizer_from_file_parts(metadata, arrays, network, path="<file>", prefix="
         raise ModelFileError(f"{path}: optimizer iterations={iterations!r} must be an integer >= 0")
     name = config.pop("name", None)
     try:
-        optimizer = get_optimizer(name, **config)
+        optimizer: Optimizer = get_optimizer(name, **config)
     except (InvalidInputError, InvalidTypeError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: the optimizer configuration is not valid: {exc}") from exc
     parameters = dict(network.parameters())
-    state = {}
+    state: dict[str, dict[str, FloatArray]] = {}
     for name, value in arrays.items():
         if not name.startswith(prefix):
             continue
@@ -544,7 +579,7 @@ def optimizer_from_file_parts(metadata, arrays, network, path="<file>", prefix="
 # -------------------------------------------------------------------- models
 
 
-def save_model(model, path):
+def save_model(model: Model, path: StrPath) -> None:
     """Save a :class:`~glassnet.model.Model` with everything needed to use or continue it.
 
     Stores the architecture, parameters, task, loss, label names, feature
@@ -582,7 +617,7 @@ def save_model(model, path):
     write_archive(path, metadata, arrays)
 
 
-def load_model(path):
+def load_model(path: StrPath) -> Model:
     """Load a :class:`~glassnet.model.Model` written by :func:`save_model`.
 
     Raises
@@ -602,6 +637,8 @@ def load_model(path):
     if task not in TASKS:
         raise ModelFileError(f"{path}: task={task!r} must be one of: {', '.join(TASKS)}")
     loss = metadata.get("loss")
+    if not isinstance(loss, str):
+        raise ModelFileError(f"{path}: loss={loss!r} is not known: expected a loss name")
     try:
         get_loss(loss)
     except (InvalidInputError, InvalidTypeError) as exc:
@@ -631,19 +668,19 @@ def load_model(path):
                  target_mean=target_mean, target_scale=target_scale)
 
 
-def _check_only_prefixes(arrays, prefixes, path):
+def _check_only_prefixes(arrays: Mapping[str, FloatArray], prefixes: tuple[str, ...], path: StrPath) -> None:
     for name in arrays:
         if not name.startswith(prefixes):
             raise ModelFileError(f"{path}: unexpected array {name!r}; this kind of file has no such array")
 
 
-def _builtin_list(values):
+def _builtin_list(values: Iterable[Any] | None) -> list[Any] | None:
     if values is None:
         return None
     return [value.item() if isinstance(value, np.generic) else value for value in values]
 
 
-def _read_class_names(class_names, task, network, path):
+def _read_class_names(class_names: object, task: str, network: Sequential, path: StrPath) -> list[Any] | None:
     if task == "regression":
         if class_names is not None:
             raise ModelFileError(f"{path}: a regression model has no class names, but the file lists some")
@@ -659,7 +696,9 @@ def _read_class_names(class_names, task, network, path):
     return class_names
 
 
-def _read_preprocessing(preprocessing, arrays, network, task, path):
+def _read_preprocessing(
+    preprocessing: object, arrays: Mapping[str, FloatArray], network: Sequential, task: str, path: StrPath,
+) -> tuple[FloatArray | None, FloatArray | None, FloatArray | None, FloatArray | None]:
     """Return ``(mean, scale, target_mean, target_scale)``, each None when not stored."""
     present = {name for name in arrays if name.startswith("preprocessing/")}
     if preprocessing is None:
@@ -683,7 +722,7 @@ def _read_preprocessing(preprocessing, arrays, network, task, path):
     if present != expected:
         raise ModelFileError(f"{path}: the declared preprocessing needs the arrays {sorted(expected)}, "
                              f"found {sorted(present)}")
-    values = []
+    values: list[FloatArray | None] = []
     for key, (mean_name, scale_name, width) in parts.items():
         if preprocessing[key] is None:
             values += [None, None]
@@ -697,10 +736,11 @@ def _read_preprocessing(preprocessing, arrays, network, task, path):
         if not (scale > 0).all():
             raise ModelFileError(f"{path}: standardisation {scale_name} must be > 0 everywhere")
         values += [mean, scale]
-    return tuple(values)
+    input_mean, input_scale, target_mean, target_scale = values
+    return input_mean, input_scale, target_mean, target_scale
 
 
-def _check_schema(schema, feature_names, path):
+def _check_schema(schema: object, feature_names: list[str], path: StrPath) -> None:
     if schema is None:
         return
     from .data import CsvSchema
@@ -714,7 +754,7 @@ def _check_schema(schema, feature_names, path):
                              f"but the model lists {list(feature_names)}")
 
 
-def _read_history(saved, path):
+def _read_history(saved: object, path: StrPath) -> History | None:
     from .training import History
 
     if saved is None:

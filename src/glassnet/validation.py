@@ -3,26 +3,35 @@
 import math
 import numbers
 import os
+from collections.abc import Sequence
+from typing import Any, TypeGuard
 
 import numpy as np
+from numpy.typing import DTypeLike
 
+from ._typing import AnyArray, FloatArray
 from .errors import InvalidInputError, InvalidTypeError
 
-FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
+FLOAT_DTYPES: dict[str, type[np.floating[Any]]] = {"float32": np.float32, "float64": np.float64}
 
 
-def check_dtype(dtype):
+def check_dtype(dtype: DTypeLike) -> np.dtype[np.floating[Any]]:
     """Return ``numpy.dtype`` for ``"float32"`` or ``"float64"``, or raise."""
     try:
         resolved = np.dtype(dtype)
     except TypeError as exc:
         raise InvalidTypeError(f"dtype={dtype!r} is not a dtype; use 'float32' or 'float64'") from exc
-    if resolved.name not in FLOAT_DTYPES:
+    if not _is_float_dtype(resolved):
         raise InvalidInputError(f"dtype={dtype!r} is not supported; use 'float32' or 'float64'")
     return resolved
 
 
-def check_array(X, argument="X", *, dtype=np.float64, finite=True, allow_empty=True):
+def _is_float_dtype(dtype: np.dtype[Any]) -> TypeGuard[np.dtype[np.floating[Any]]]:
+    return dtype.name in FLOAT_DTYPES
+
+
+def check_array(X: object, argument: str = "X", *, dtype: DTypeLike = np.float64, finite: bool = True,
+                allow_empty: bool = True) -> FloatArray:
     """Return ``X`` as a 2-D array of ``dtype``, or raise a clear error.
 
     A 1-D input is read as one sample of shape (1, n_features). 0-D and 3-D or
@@ -84,7 +93,7 @@ def check_array(X, argument="X", *, dtype=np.float64, finite=True, allow_empty=T
     return array
 
 
-def column_names_of(X):
+def column_names_of(X: object) -> list[str] | None:
     """Return the column names of a table such as a pandas DataFrame, or None."""
     columns = getattr(X, "columns", None)
     if columns is None or isinstance(X, np.ndarray):
@@ -92,7 +101,7 @@ def column_names_of(X):
     return [str(name) for name in columns]
 
 
-def _first_non_numeric(array, column_names):
+def _first_non_numeric(array: AnyArray, column_names: Sequence[str] | None) -> str:
     """Return " at row r, column c" for the first element float() rejects, or ""."""
     for index in np.ndindex(array.shape):
         try:
@@ -107,7 +116,7 @@ def _first_non_numeric(array, column_names):
     return ""
 
 
-def all_finite(array):
+def all_finite(array: AnyArray) -> bool:
     """Return True when no element of ``array`` is NaN or inf.
 
     One ``sum`` decides in the usual case, with no temporary array, because
@@ -122,7 +131,7 @@ def all_finite(array):
     return bool(np.isfinite(array).all())
 
 
-def check_finite(array, argument="X", column_names=None):
+def check_finite(array: AnyArray, argument: str = "X", column_names: Sequence[str] | None = None) -> None:
     """Raise naming the first row and column that contains NaN or inf.
 
     ``column_names`` (e.g. the header of a CSV file) are added to the message.
@@ -142,7 +151,7 @@ def check_finite(array, argument="X", column_names=None):
     )
 
 
-def check_positive_int(value, argument):
+def check_positive_int(value: object, argument: str) -> int:
     """Return ``value`` as an int >= 1 (NumPy integers included), or raise naming ``argument``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InvalidTypeError(
@@ -153,7 +162,7 @@ def check_positive_int(value, argument):
     return int(value)
 
 
-def check_positive_number(value, argument):
+def check_positive_number(value: object, argument: str) -> float:
     """Return ``value`` as a finite float > 0, or raise naming ``argument``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidTypeError(
@@ -165,7 +174,7 @@ def check_positive_number(value, argument):
     return value
 
 
-def check_sample_counts(n_inputs, n_targets, inputs="X", targets="y"):
+def check_sample_counts(n_inputs: int, n_targets: int, inputs: str = "X", targets: str = "y") -> None:
     """Raise when ``inputs`` and ``targets`` have different numbers of rows."""
     if n_inputs != n_targets:
         raise InvalidInputError(
@@ -174,7 +183,7 @@ def check_sample_counts(n_inputs, n_targets, inputs="X", targets="y"):
         )
 
 
-def physical_memory_bytes():
+def physical_memory_bytes() -> int | None:
     """Return the machine's physical memory in bytes, or None where the OS does not report it."""
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     check_outputs([("--onnx", args.onnx), ("--torch", args.torch)], inputs=[("MODEL", args.model)])
     metadata, _ = read_archive(args.model)
     kind = metadata.get("kind")
+    model: object
     if kind == "network":
         model = load_network(args.model)
     elif kind == "model":

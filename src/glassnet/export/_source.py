@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -61,10 +61,8 @@ def export_source(model: Any) -> ExportSource:
     if isinstance(model, Sequential):
         return ExportSource(network=model, task="network")
     if isinstance(model, Model):
-        # Model annotates its network as object; every Model built by glassnet contains a Sequential.
-        network = cast(Sequential, model.network)
         return ExportSource(
-            network=network, task=model.task,
+            network=model.network, task=model.task,
             class_names=list(model.class_names) if model.class_names is not None else None,
             mean=model.mean, scale=model.scale, target_mean=model.target_mean, target_scale=model.target_scale,
             squeeze_output=False, feature_names=list(model.feature_names or []), kind="Model",
