@@ -129,23 +129,83 @@ def test_divergence_first_step_keeps_initial():
     np.testing.assert_array_equal(network.layers[0].params["b"], [0.0])
 
 
+def guarded_step(network, grads, optimizer):
+    """Set the gradients by hand and take one guarded step; return the guard's verdict."""
+    for layer in network.dense_layers:
+        for key, value in grads[layer.number].items():
+            layer.grads[key][...] = value
+    guard = FiniteGuard(network, optimizer)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return guard.step()
+
+
 def test_finite_guard_large_finite_parameters_pass():
-    # The sum of these float32 values overflows, but every value is finite.
-    network = gn.Sequential([gn.Dense(1, 4, W=[[3e38, 3e38, 3e38, 3e38]])], dtype="float32")
-    with np.errstate(over="ignore"):
-        assert FiniteGuard(network).check() == ""
+    # The sum of squares of these float32 values overflows, yet every value is finite and
+    # the update is small: the guard takes its exact path and the step succeeds.
+    network = gn.Sequential([gn.Dense(1, 4, W=[[3e38, -3e38, 1.0, 3e38]])], dtype="float32")
+    expected = network.copy()
+    grads = {1: {"W": np.array([[1.0, 2.0, 3.0, 4.0]]), "b": np.array([1.0, 1.0, 1.0, 1.0])}}
+    assert guarded_step(network, grads, gn.SGD(learning_rate=0.5)) == ""
+    for layer in expected.dense_layers:
+        for key, value in grads[layer.number].items():
+            layer.grads[key][...] = value
+    gn.SGD(learning_rate=0.5).step(expected.slots())
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(value, expected.get_parameters()[name])
 
 
-def test_finite_guard_restore_is_exact():
-    network = gn.mlp([3, 4, 2], seed=1, dtype="float64")
-    guard = FiniteGuard(network)
+def test_finite_guard_overflowing_update_restores_exactly():
+    # W = 3e38 minus lr · dW = -1e38 gives 4e38, beyond float32's largest value 3.4e38.
+    network = gn.Sequential([gn.Dense(1, 2, W=[[3e38, 0.5]], b=[0.25, -0.125])], dtype="float32")
     before = network.get_parameters()
-    guard.save()
-    network.layers[0].params["W"][0, 0] = np.nan
-    assert "dense1.W" in guard.check()
-    guard.restore()
+    grads = {1: {"W": np.array([[-1e38, 1.0]]), "b": np.array([1.0, 1.0])}}
+    problem = guarded_step(network, grads, gn.SGD(learning_rate=1.0))
+    assert problem == "the update made parameter dense1.W non-finite (overflow)"
     for name, value in network.get_parameters().items():
         np.testing.assert_array_equal(value, before[name])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_finite_guard_non_finite_gradient_changes_nothing(bad):
+    network = gn.mlp([2, 3, 1], seed=1, dtype="float64")
+    before = network.get_parameters()
+    grads = {1: {"W": np.ones((2, 3)), "b": np.ones(3)}, 2: {"W": np.ones((3, 1)), "b": np.array([bad])}}
+    problem = guarded_step(network, grads, gn.SGD(learning_rate=0.1, momentum=0.9))
+    assert problem == f"the gradient of dense2.b became {bad} at index (0,)"
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+OPTIMIZERS = [
+    lambda: gn.SGD(learning_rate=0.1),
+    lambda: gn.SGD(learning_rate=0.1, momentum=0.9),
+    lambda: gn.SGD(learning_rate=0.1, momentum=0.9, nesterov=True, weight_decay=1e-2),
+    lambda: gn.SGD(learning_rate=0.1, clip_norm=0.05),
+    lambda: gn.Adam(learning_rate=0.01, weight_decay=1e-3),
+    lambda: gn.AdamW(learning_rate=0.01, weight_decay=0.1),
+    lambda: gn.RMSprop(learning_rate=0.01, weight_decay=1e-3),
+]
+
+
+@pytest.mark.parametrize("make_optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_guarded_steps_equal_plain_steps_bitwise(make_optimizer, dtype):
+    # Every layer is 3 wide, so parameters share shapes and any shared work array would show.
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((8, 3))
+    T = rng.standard_normal((8, 3))
+    guarded = gn.mlp([3, 3, 3, 3], activation="tanh", output="identity", seed=2, dtype=dtype)
+    plain = guarded.copy()
+    guard = FiniteGuard(guarded, make_optimizer())
+    optimizer = make_optimizer()
+    loss = gn.get_loss("mse")
+    for _ in range(4):
+        guarded.loss_and_backward(guarded.prepare_input(X), T.astype(dtype), loss)
+        assert guard.step() == ""
+        plain.loss_and_backward(plain.prepare_input(X), T.astype(dtype), loss)
+        optimizer.step(plain.slots())
+    for name, value in guarded.get_parameters().items():
+        np.testing.assert_array_equal(value, plain.get_parameters()[name])
 
 
 def test_divergence_no_numpy_warnings():

@@ -70,6 +70,9 @@ class Optimizer:
         self.state = {}
         self.iterations = 0
         self._scratch = {}
+        # Set by compute_updates: _apply then collects each update here instead of applying it.
+        self._pending = None
+        self._changes = {}
 
     def hyperparameters(self):
         return {"learning_rate": self.learning_rate, "clip_norm": self.clip_norm}
@@ -93,6 +96,29 @@ class Optimizer:
             self._clip(slots, trace)
         for name, symbol, param, grad in slots:
             self._update(name, symbol, param, grad, trace)
+
+    def compute_updates(self, slots):
+        """Run a step that computes every parameter's update but changes no parameter.
+
+        Returns a list of :class:`PendingUpdate`, one per slot; passing it to
+        :func:`apply_updates` finishes the step, bitwise equal to :meth:`step`.
+        The optimizer's own state (step count, velocity, moments) does advance.
+        So a caller can inspect every update before any parameter changes,
+        as the training loop does to keep the last finite parameters.
+        """
+        self._pending = []
+        try:
+            self.step(slots)
+            return self._pending
+        finally:
+            self._pending = None
+
+    def _change_array(self, name, like):
+        """Return the array that holds parameter ``name``'s pending update, one per parameter."""
+        change = self._changes.get(name)
+        if change is None or change.shape != like.shape or change.dtype != like.dtype:
+            change = self._changes[name] = np.empty_like(like)
+        return change
 
     def _clip(self, slots, trace):
         total = math.sqrt(sum(float(np.vdot(grad, grad)) for _, _, _, grad in slots))
@@ -143,8 +169,19 @@ class Optimizer:
             g_symbol = f"g_{symbol}"
         return decayed, g_symbol
 
-    def _apply(self, param, direction, learning_rate, symbol, trace, direction_symbol, formula_inputs):
-        """Do ``param -= learning_rate * direction`` in place and record it."""
+    def _apply(self, name, param, direction, learning_rate, symbol, trace, direction_symbol, formula_inputs,
+               scale=1.0):
+        """Do ``param -= learning_rate * direction`` in place and record it.
+
+        ``scale`` multiplies the parameter first (AdamW's decoupled decay) when
+        the update is collected by :meth:`compute_updates`; otherwise the
+        caller has already applied it.
+        """
+        if self._pending is not None:
+            change = self._change_array(name, param)
+            np.multiply(direction, learning_rate, out=change)
+            self._pending.append(PendingUpdate(name, param, change, scale))
+            return
         scratch = self._work(param, 0)
         np.multiply(direction, learning_rate, out=scratch)
         param -= scratch
@@ -164,6 +201,26 @@ class Optimizer:
         """Restore the step count and state saved by :meth:`state_dict` (copies the arrays)."""
         self.iterations = int(saved["iterations"])
         self.state = {name: {k: np.array(v) for k, v in values.items()} for name, values in saved["state"].items()}
+
+
+class PendingUpdate:
+    """One parameter's computed update: ``param *= scale``, then ``param -= change``."""
+
+    __slots__ = ("name", "param", "change", "scale")
+
+    def __init__(self, name, param, change, scale=1.0):
+        self.name = name
+        self.param = param
+        self.change = change
+        self.scale = scale
+
+
+def apply_updates(updates):
+    """Apply the updates returned by :meth:`Optimizer.compute_updates`, in place."""
+    for update in updates:
+        if update.scale != 1.0:
+            update.param *= update.scale
+        update.param -= update.change
 
 
 def _layer_of(symbol):
@@ -220,7 +277,13 @@ class SGD(Optimizer):
         # bookkeeping, because small networks spend most of a step on Python calls.
         self.iterations += 1
         learning_rate = self.learning_rate
-        for _, _, param, grad in slots:
+        pending = self._pending
+        for name, _, param, grad in slots:
+            if pending is not None:
+                change = self._change_array(name, param)
+                np.multiply(grad, learning_rate, out=change)
+                pending.append(PendingUpdate(name, param, change))
+                continue
             scratch = self._work(param, 0)
             np.multiply(grad, learning_rate, out=scratch)
             param -= scratch
@@ -228,7 +291,7 @@ class SGD(Optimizer):
     def _update(self, name, symbol, param, grad, trace):
         grad, g_symbol = self._with_weight_decay(param, grad, self.weight_decay, symbol, trace)
         if self.momentum == 0.0:
-            self._apply(param, grad, self.learning_rate, symbol, trace, g_symbol, (g_symbol,))
+            self._apply(name, param, grad, self.learning_rate, symbol, trace, g_symbol, (g_symbol,))
             return
 
         velocity = self._buffer(name, "velocity", param)
@@ -239,7 +302,7 @@ class SGD(Optimizer):
                          "update", layer=_layer_of(symbol), inputs=(g_symbol,), operation="momentum",
                          note=f"μ = {self.momentum:g}; v starts at 0, so step 1 equals plain SGD")
         if not self.nesterov:
-            self._apply(param, velocity, self.learning_rate, symbol, trace, f"v_{symbol}", (f"v_{symbol}",))
+            self._apply(name, param, velocity, self.learning_rate, symbol, trace, f"v_{symbol}", (f"v_{symbol}",))
             return
         direction = self._work(param, 2)
         np.multiply(velocity, self.momentum, out=direction)
@@ -248,7 +311,7 @@ class SGD(Optimizer):
             trace.record(f"n_{symbol}", f"Nesterov direction of {symbol}", f"{g_symbol} + μ · v_{symbol}",
                          direction, "update", layer=_layer_of(symbol), inputs=(g_symbol, f"v_{symbol}"),
                          operation="nesterov", note=f"μ = {self.momentum:g}")
-        self._apply(param, direction, self.learning_rate, symbol, trace, f"n_{symbol}", (f"n_{symbol}",))
+        self._apply(name, param, direction, self.learning_rate, symbol, trace, f"n_{symbol}", (f"n_{symbol}",))
 
 
 class Adam(Optimizer):
@@ -276,10 +339,11 @@ class Adam(Optimizer):
                 "weight_decay": self.weight_decay}
 
     def _decayed_gradient(self, param, grad, symbol, trace):
-        return self._with_weight_decay(param, grad, self.weight_decay, symbol, trace)
+        """Return the gradient the moments use, its symbol and the factor applied to the parameter first."""
+        return (*self._with_weight_decay(param, grad, self.weight_decay, symbol, trace), 1.0)
 
     def _update(self, name, symbol, param, grad, trace):
-        grad, g = self._decayed_gradient(param, grad, symbol, trace)
+        grad, g, scale = self._decayed_gradient(param, grad, symbol, trace)
         layer = _layer_of(symbol)
         t = self.iterations
 
@@ -316,8 +380,9 @@ class Adam(Optimizer):
         np.sqrt(v_hat, out=v_hat)
         v_hat += self.eps
         np.divide(m_hat, v_hat, out=v_hat)
-        self._apply(param, v_hat, self.learning_rate, symbol, trace,
-                    f"m_hat_{symbol} / (sqrt(v_hat_{symbol}) + eps)", (f"m_hat_{symbol}", f"v_hat_{symbol}"))
+        self._apply(name, param, v_hat, self.learning_rate, symbol, trace,
+                    f"m_hat_{symbol} / (sqrt(v_hat_{symbol}) + eps)", (f"m_hat_{symbol}", f"v_hat_{symbol}"),
+                    scale=scale)
 
 
 class AdamW(Adam):
@@ -335,14 +400,18 @@ class AdamW(Adam):
 
     def _decayed_gradient(self, param, grad, symbol, trace):
         g_symbol = _gradient_symbol(symbol, trace)
+        factor = 1.0 - self.learning_rate * self.weight_decay
+        if self._pending is not None:
+            # The decay is applied with the update, so that no parameter changes before it is checked.
+            return grad, g_symbol, factor
         if self.weight_decay:
-            param *= 1.0 - self.learning_rate * self.weight_decay
+            param *= factor
             if trace is not None:
                 trace.record(f"{symbol}_decayed", f"{symbol} after decoupled weight decay",
                              f"{symbol} · (1 - lr · wd)", param, "update", layer=_layer_of(symbol),
                              inputs=(symbol,), operation="decoupled_weight_decay",
                              note=f"lr = {self.learning_rate:g}, wd = {self.weight_decay:g}")
-        return grad, g_symbol
+        return grad, g_symbol, 1.0
 
 
 class RMSprop(Optimizer):
@@ -380,7 +449,7 @@ class RMSprop(Optimizer):
         np.sqrt(v, out=term)
         term += self.eps
         np.divide(grad, term, out=term)
-        self._apply(param, term, self.learning_rate, symbol, trace,
+        self._apply(name, param, term, self.learning_rate, symbol, trace,
                     f"{g} / (sqrt(v_{symbol}) + eps)", (g, f"v_{symbol}"))
 
 

@@ -20,9 +20,9 @@ from .errors import DivergenceError, InvalidInputError
 from .initializers import as_generator
 from .losses import get_loss
 from .network import check_l2
-from .optimizers import get_optimizer
+from .optimizers import apply_updates, get_optimizer
 from .serialization import atomic_write_text
-from .validation import check_positive_int, check_positive_number, physical_memory_bytes
+from .validation import all_finite, check_positive_int, check_positive_number, physical_memory_bytes
 
 
 @dataclass
@@ -180,7 +180,7 @@ def check_memory(network, batch_size):
     """Raise before training when the network's working arrays cannot fit in memory.
 
     The estimate counts five copies of the parameters (values, gradients, the
-    divergence guard's copy and up to two optimizer moments) and four arrays of
+    pending updates and up to two optimizer moments) and four arrays of
     (batch, width) per layer (outputs and gradients, forward and backward). It
     is a lower bound, so a run it accepts may still run out of memory.
     """
@@ -284,8 +284,7 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
         history.records = [dict(record) for record in resume.records]
         rng.bit_generator.state = resume.rng_state
     check_memory(network, min(batch_size, X.shape[0]))
-    slots = network.slots()
-    guard = FiniteGuard(network)
+    guard = FiniteGuard(network, optimizer)
     n = X.shape[0]
     # One gather per mini-batch into these arrays: no second copy of the data set.
     X_batch = np.empty((min(batch_size, n), X.shape[1]), dtype=X.dtype)
@@ -302,6 +301,7 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
         state.epoch_rng_state = rng.bit_generator.state
         state.position = 0
         epoch_started = time.perf_counter()
+        guard.refresh()
         for callback in callbacks:
             callback.on_epoch_begin(state)
         order = rng.permutation(n) if shuffle else None
@@ -324,11 +324,8 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
                 value = network.loss_and_backward(xb, tb, loss, l2=l2)
                 if not math.isfinite(value):
                     _raise_diverged(epoch, state.step + 1, f"the training loss became {value}", history)
-                guard.save()
-                optimizer.step(slots)
-                problem = guard.check()
+                problem = guard.step()
             if problem:
-                guard.restore()
                 _raise_diverged(epoch, state.step + 1, problem, history)
             state.step += 1
             state.batch_loss = value
@@ -393,47 +390,86 @@ def _load_callback_states(callbacks, saved):
 
 
 class FiniteGuard:
-    """Keeps the last all-finite parameters of a network during training.
+    """Runs the optimizer's steps so that a diverging step leaves the parameters untouched.
 
-    ``save`` copies every parameter into preallocated buffers just before an
-    update, ``check`` tests the updated parameters, and ``restore`` copies the
-    saved values back. The check is one ``sum`` per parameter array (a sum is
-    non-finite whenever an element is); only when a sum is not finite does it
-    look element by element, because large finite values can overflow a sum.
-    So after a failed check and ``restore`` the network holds exactly the
-    parameters from before the failing update.
+    Each :meth:`step` first computes every update without applying it
+    (:meth:`~glassnet.optimizers.Optimizer.compute_updates`) and checks it:
+    a NaN or inf in any update stops the step before a single parameter
+    changes. A finite update can still overflow a parameter, but only a
+    parameter near the largest float. So the guard keeps an upper bound on
+    every parameter's largest magnitude: the exact value at the start, plus
+    the largest possible change at each step (the update's L2 norm, from one
+    dot product over an array the step has just written). While every bound
+    stays below an eighth of the dtype's largest float, no overflow is
+    possible and the update is applied directly, with no copy. Otherwise the
+    guard copies the parameters, applies the update, checks every element and
+    restores the copies if anything is not finite, then measures the bounds
+    afresh. Either way, after a failed step the network holds exactly the
+    parameters from before it.
 
-    NOTE: optimizer state (velocity, moment estimates) is not saved; after a
-    divergence build a new optimizer before training again.
+    The bounds assume that only the optimizer changes the parameters between
+    two calls of :meth:`refresh`, which the training loop makes at the start
+    of every epoch.
+
+    NOTE: optimizer state (step count, velocity, moment estimates) is not
+    restored; after a divergence build a new optimizer before training again.
     """
 
-    def __init__(self, network):
-        self.network = network
-        self.named = list(network.parameters())
-        self.backup = [np.empty_like(param) for _, param in self.named]
+    def __init__(self, network, optimizer):
+        self.optimizer = optimizer
+        self.slots = network.slots()
         self.grads = list(network.gradients())
+        self.limit = float(np.finfo(network.dtype).max) / 8
+        self.bounds = {}
+        self.refresh()
 
-    def save(self):
-        for (_, param), copy in zip(self.named, self.backup):
-            np.copyto(copy, param)
+    def refresh(self):
+        """Measure every parameter's largest magnitude exactly."""
+        self.bounds = {name: _largest_magnitude(param) for name, _, param, _ in self.slots}
 
-    def restore(self):
-        for (_, param), copy in zip(self.named, self.backup):
-            np.copyto(param, copy)
-
-    def check(self):
-        """Return "" when every parameter is finite, else a description of the first problem."""
-        for name, param in self.named:
-            if not math.isfinite(float(np.sum(param))) and not np.isfinite(param).all():
-                return self._describe(name)
+    def step(self):
+        """Take one optimizer step; return "" or, when it would diverge, a description of the problem."""
+        updates = self.optimizer.compute_updates(self.slots)
+        bounds = {}
+        certain = True
+        for update in updates:
+            change = update.change
+            square = float(np.vdot(change, change))  # sqrt(Σ u²) bounds max |u|; NaN or inf propagate
+            if not math.isfinite(square):
+                if not all_finite(change):
+                    return self._describe(update.name)
+                certain = False  # the sum of squares overflowed, the update itself is finite
+                continue
+            bounds[update.name] = self.bounds[update.name] * abs(update.scale) + 2.0 * math.sqrt(square)
+            if not bounds[update.name] <= self.limit:  # also catches a NaN bound
+                certain = False
+        if certain:
+            apply_updates(updates)
+            self.bounds = bounds
+            return ""
+        saved = [np.array(update.param, copy=True) for update in updates]
+        apply_updates(updates)
+        for update in updates:
+            if not all_finite(update.param):
+                for kept, previous in zip(updates, saved):
+                    np.copyto(kept.param, previous)
+                return f"the update made parameter {update.name} non-finite (overflow)"
+        self.refresh()
         return ""
 
     def _describe(self, parameter_name):
         for name, grad in self.grads:
-            if not np.isfinite(grad).all():
+            if not all_finite(grad):
                 index = tuple(int(i) for i in np.argwhere(~np.isfinite(grad))[0])
                 return f"the gradient of {name} became {grad[index]} at index {index}"
-        return f"the update made parameter {parameter_name} non-finite (overflow)"
+        return f"the update of parameter {parameter_name} became non-finite (overflow)"
+
+
+def _largest_magnitude(array):
+    """Return max |x| over ``array`` as a float (0 for an empty array), inf or NaN if any element is."""
+    if array.size == 0:
+        return 0.0
+    return max(float(np.max(array)), -float(np.min(array)))
 
 
 def _raise_diverged(epoch, step, problem, history):
