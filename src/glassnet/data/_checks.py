@@ -10,20 +10,21 @@ MAX_SEED = 2**32 - 1
 TASKS = ("classification", "regression")
 
 
-def check_seed(seed):
+def check_seed(seed: object) -> int:
     """Return ``seed`` as an int, or raise unless it is an integer in [0, 2**32 - 1]."""
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise InvalidTypeError(
             f"seed={seed!r} has type {type(seed).__name__}; expected an integer such as 0"
         )
-    if not 0 <= seed <= MAX_SEED:
+    value = int(seed)
+    if not 0 <= value <= MAX_SEED:
         raise InvalidInputError(
             f"seed={seed} is out of range; expected an integer from 0 to {MAX_SEED}"
         )
-    return int(seed)
+    return value
 
 
-def check_task(task, argument="task"):
+def check_task(task: object, argument: str = "task") -> str | None:
     """Return ``task`` if it is None, "classification" or "regression", or raise."""
     if task is None:
         return None

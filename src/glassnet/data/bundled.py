@@ -8,12 +8,15 @@ leaves ``np.random`` and ``random`` in the state they were in before.
 """
 
 import random
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import InvalidInputError, InvalidTypeError, require
 from ._checks import check_seed
-from .dataset import Dataset
+from .dataset import ClassName, Dataset
 
 DATASETS = {
     "iris": "Iris flowers: 150 samples, 4 measurements, 3 species.",
@@ -34,12 +37,12 @@ N_SPIRAL_ARMS = 3
 N_PER_SPIRAL_ARM = 300
 
 
-def list_datasets():
+def list_datasets() -> list[str]:
     """Return the names accepted by :func:`load_dataset`, in a fixed order."""
     return list(DATASETS)
 
 
-def load_dataset(name, seed=0):
+def load_dataset(name: str, seed: int = 0) -> Dataset:
     """Load a bundled or generated dataset by name.
 
     Parameters
@@ -62,7 +65,7 @@ def load_dataset(name, seed=0):
     return _LOADERS[key](seed)
 
 
-def _resolve_name(name):
+def _resolve_name(name: object) -> str:
     """Return the DATASETS key matching ``name``, or raise listing the valid names."""
     if not isinstance(name, str):
         raise InvalidTypeError(
@@ -78,18 +81,18 @@ def _resolve_name(name):
     )
 
 
-def _name_key(name):
+def _name_key(name: str) -> str:
     return name.strip().lower().replace("_", "").replace("-", "")
 
 
-def _python_values(values):
+def _python_values(values: Iterable[Any]) -> list[ClassName]:
     """Convert NumPy scalars to the matching Python str, int or float."""
     return [value.item() if isinstance(value, np.generic) else value for value in values]
 
 
 # scikit-learn's bundled copies
 
-def _load_sklearn_bundle(name, loader_name, description):
+def _load_sklearn_bundle(name: str, loader_name: str, description: str) -> Dataset:
     datasets = require("sklearn.datasets", "data", f"loading the {name} dataset")
     bundle = getattr(datasets, loader_name)()
     return Dataset(
@@ -103,7 +106,7 @@ def _load_sklearn_bundle(name, loader_name, description):
     )
 
 
-def _load_iris(seed):
+def _load_iris(seed: int) -> Dataset:
     return _load_sklearn_bundle(
         "iris",
         "load_iris",
@@ -112,7 +115,7 @@ def _load_iris(seed):
     )
 
 
-def _load_wine(seed):
+def _load_wine(seed: int) -> Dataset:
     return _load_sklearn_bundle(
         "wine",
         "load_wine",
@@ -121,7 +124,7 @@ def _load_wine(seed):
     )
 
 
-def _load_breast_cancer(seed):
+def _load_breast_cancer(seed: int) -> Dataset:
     return _load_sklearn_bundle(
         "breast-cancer",
         "load_breast_cancer",
@@ -131,7 +134,7 @@ def _load_breast_cancer(seed):
     )
 
 
-def _load_digits(seed):
+def _load_digits(seed: int) -> Dataset:
     return _load_sklearn_bundle(
         "digits",
         "load_digits",
@@ -143,7 +146,7 @@ def _load_digits(seed):
 
 # Generated 2-D datasets
 
-def _load_moons(seed):
+def _load_moons(seed: int) -> Dataset:
     datasets = require("sklearn.datasets", "data", "generating the moons dataset")
     X, y = datasets.make_moons(n_samples=N_MOONS, noise=0.2, random_state=seed)
     return Dataset(
@@ -161,7 +164,7 @@ def _load_moons(seed):
     )
 
 
-def _load_circles(seed):
+def _load_circles(seed: int) -> Dataset:
     datasets = require("sklearn.datasets", "data", "generating the circles dataset")
     X, y = datasets.make_circles(n_samples=N_CIRCLES, noise=0.1, factor=0.5, random_state=seed)
     return Dataset(
@@ -179,7 +182,7 @@ def _load_circles(seed):
     )
 
 
-def _load_spirals(seed):
+def _load_spirals(seed: int) -> Dataset:
     rng = np.random.default_rng(seed)
     n_arms = N_SPIRAL_ARMS
     n_per_arm = N_PER_SPIRAL_ARM
@@ -187,8 +190,8 @@ def _load_spirals(seed):
     # Arm k starts at angle 2*pi*k/n_arms and winds 4 radians from radius
     # 0.05 to 1. The angle gets Gaussian noise of standard deviation 0.2.
     radius = np.linspace(0.05, 1.0, n_per_arm)
-    points = []
-    labels = []
+    points: list[NDArray[np.float64]] = []
+    labels: list[NDArray[np.int64]] = []
     for arm in range(n_arms):
         angle = 2 * np.pi * arm / n_arms + 4.0 * radius + rng.normal(0.0, 0.2, n_per_arm)
         points.append(np.column_stack([radius * np.cos(angle), radius * np.sin(angle)]))
@@ -212,7 +215,7 @@ def _load_spirals(seed):
     )
 
 
-def _load_xor(seed):
+def _load_xor(seed: int) -> Dataset:
     return Dataset(
         name="xor",
         X=np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]),
@@ -227,7 +230,7 @@ def _load_xor(seed):
     )
 
 
-def _load_mnist1d(seed):
+def _load_mnist1d(seed: int) -> Dataset:
     mnist1d_data = require("mnist1d.data", "data", "generating the mnist1d dataset")
     args = mnist1d_data.get_dataset_args()
 
@@ -267,7 +270,7 @@ def _load_mnist1d(seed):
     )
 
 
-_LOADERS = {
+_LOADERS: dict[str, Callable[[int], Dataset]] = {
     "iris": _load_iris,
     "wine": _load_wine,
     "breast-cancer": _load_breast_cancer,

@@ -8,18 +8,25 @@ missing or non-finite feature value raises an error naming its row and
 column, because training cannot use it.
 """
 
+from __future__ import annotations
+
 import csv
 import math
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import InvalidInputError, InvalidTypeError
 from ._checks import check_task
-from .dataset import Dataset
+from .dataset import ClassName, Dataset
 from .schema import CsvSchema, class_label_kind
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 # An integer target with at most this many distinct values, and fewer
 # distinct values than half the rows, is read as class labels.
@@ -28,7 +35,12 @@ MAX_INFERRED_CLASSES = 20
 INTEGER_PATTERN = re.compile(r"[+-]?[0-9]+")
 
 
-def load_csv(path, target=None, task=None, schema=None):
+def load_csv(
+    path: str | os.PathLike[str],
+    target: str | None = None,
+    task: str | None = None,
+    schema: CsvSchema | None = None,
+) -> Dataset:
     """Read a CSV file with a header row into a numeric Dataset.
 
     Parameters
@@ -67,7 +79,7 @@ def load_csv(path, target=None, task=None, schema=None):
         target column, no feature columns, or a missing or non-finite
         feature or regression target value.
     """
-    path = _check_path(path)
+    file_path = _check_path(path)
     task = check_task(task)
     if target is not None and not isinstance(target, str):
         raise InvalidTypeError(
@@ -79,8 +91,8 @@ def load_csv(path, target=None, task=None, schema=None):
             "Rebuild one from a dict with CsvSchema.from_dict(...)"
         )
 
-    header, rows, line_numbers = _read_rows(path)
-    table = _CsvTable(path, header, rows, line_numbers)
+    header, rows, line_numbers = _read_rows(file_path)
+    table = _CsvTable(file_path, header, rows, line_numbers)
     if schema is None:
         return _load_new(table, target, task)
     return _load_with_schema(table, schema, target, task)
@@ -89,24 +101,26 @@ def load_csv(path, target=None, task=None, schema=None):
 class _CsvTable:
     """Cells of a CSV file by column, with the line number of each data row."""
 
-    def __init__(self, path, header, rows, line_numbers):
+    def __init__(
+        self, path: Path, header: list[str], rows: list[list[str]], line_numbers: list[int]
+    ) -> None:
         self.path = path
         self.header = header
         self.columns = {name: [row[i] for row in rows] for i, name in enumerate(header)}
         self.line_numbers = line_numbers
 
     @property
-    def n_rows(self):
+    def n_rows(self) -> int:
         return len(self.line_numbers)
 
-    def where(self, row):
+    def where(self, row: int) -> str:
         """Describe a data row for messages: its 0-based index and file line."""
         return f"row {row} (line {self.line_numbers[row]})"
 
 
 # Reading
 
-def _check_path(path):
+def _check_path(path: object) -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise InvalidTypeError(
             f"path={path!r} has type {type(path).__name__}; expected a file path (str or Path)"
@@ -114,7 +128,7 @@ def _check_path(path):
     return Path(path)
 
 
-def _read_rows(path):
+def _read_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     """Return the stripped header, the data rows and their 1-based line numbers."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:
@@ -136,10 +150,10 @@ def _read_rows(path):
         ) from exc
 
 
-def _parse_rows(path, reader):
-    header = None
-    rows = []
-    line_numbers = []
+def _parse_rows(path: Path, reader: Reader) -> tuple[list[str], list[list[str]], list[int]]:
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    line_numbers: list[int] = []
     try:
         for row in reader:
             if not row:
@@ -174,8 +188,8 @@ def _parse_rows(path, reader):
     return header, rows, line_numbers
 
 
-def _check_header(path, header):
-    seen = {}
+def _check_header(path: Path, header: list[str]) -> None:
+    seen: dict[str, int] = {}
     for index, name in enumerate(header):
         if not name:
             raise InvalidInputError(
@@ -195,7 +209,7 @@ def _check_header(path, header):
 # float() and NumPy accept digit separators such as "1_000", but a CSV cell
 # with an underscore is read as text.
 
-def _parse_number(cell):
+def _parse_number(cell: str) -> float | None:
     """Return the cell as a float (NaN when empty), or None if it is not a number."""
     if cell == "":
         return math.nan
@@ -207,7 +221,7 @@ def _parse_number(cell):
         return None
 
 
-def _parse_numeric_column(cells):
+def _parse_numeric_column(cells: list[str]) -> NDArray[np.float64] | None:
     """Return the cells as float64 (NaN when empty), or None if any cell is not a number."""
     if "_" in "".join(cells):
         return None
@@ -218,13 +232,13 @@ def _parse_numeric_column(cells):
         return None
 
 
-def _first_non_numeric_row(cells):
+def _first_non_numeric_row(cells: list[str]) -> int:
     return next(row for row, cell in enumerate(cells) if _parse_number(cell) is None)
 
 
 # Loading without a schema
 
-def _load_new(table, target, task):
+def _load_new(table: _CsvTable, target: str | None, task: str | None) -> Dataset:
     target = _resolve_target(table, target)
     feature_columns = [name for name in table.header if name != target]
     if not feature_columns:
@@ -233,8 +247,8 @@ def _load_new(table, target, task):
             "add at least one feature column"
         )
 
-    column_kinds = {}
-    categories = {}
+    column_kinds: dict[str, str] = {}
+    categories: dict[str, list[str]] = {}
     for name in feature_columns:
         cells = table.columns[name]
         if _parse_numeric_column(cells) is not None:
@@ -258,7 +272,7 @@ def _load_new(table, target, task):
     return _make_dataset(table, schema, X, y)
 
 
-def _resolve_target(table, target):
+def _resolve_target(table: _CsvTable, target: str | None) -> str:
     if target is None:
         return table.header[-1]
     if target not in table.columns:
@@ -269,7 +283,9 @@ def _resolve_target(table, target):
     return target
 
 
-def _infer_target(table, target, task):
+def _infer_target(
+    table: _CsvTable, target: str, task: str | None
+) -> tuple[NDArray[Any], str, list[ClassName] | None]:
     """Encode the target column, inferring the task when ``task`` is None.
 
     Returns ``(y, task, class_names)``.
@@ -284,7 +300,7 @@ def _infer_target(table, target, task):
         task = _infer_task(cells, is_numeric, is_integer)
 
     if task == "regression":
-        if not is_numeric:
+        if numbers is None:
             row = _first_non_numeric_row(cells)
             raise InvalidInputError(
                 f"{table.path}: target column {target!r} has the non-numeric value "
@@ -295,13 +311,14 @@ def _infer_target(table, target, task):
         return numbers, task, None
 
     # Classification: label k is the k-th smallest label value.
+    values: list[ClassName]
     if is_integer:
         values = [int(cell) for cell in cells]
-    elif is_numeric:
+    elif numbers is not None:
         _check_finite_target(table, target, cells, numbers)
         values = numbers.tolist()
     else:
-        values = cells
+        values = list(cells)
     class_names = sorted(set(values))
     if len(class_names) < 2:
         raise InvalidInputError(
@@ -314,7 +331,7 @@ def _infer_target(table, target, task):
     return y, task, class_names
 
 
-def _infer_task(cells, is_numeric, is_integer):
+def _infer_task(cells: list[str], is_numeric: bool, is_integer: bool) -> str:
     if not is_numeric:
         return "classification"
     if is_integer:
@@ -324,7 +341,7 @@ def _infer_task(cells, is_numeric, is_integer):
     return "regression"
 
 
-def _check_no_empty_target(table, target, cells):
+def _check_no_empty_target(table: _CsvTable, target: str, cells: list[str]) -> None:
     for row, cell in enumerate(cells):
         if cell == "":
             raise InvalidInputError(
@@ -333,7 +350,9 @@ def _check_no_empty_target(table, target, cells):
             )
 
 
-def _check_finite_target(table, target, cells, y):
+def _check_finite_target(
+    table: _CsvTable, target: str, cells: list[str], y: NDArray[np.float64]
+) -> None:
     finite = np.isfinite(y)
     if not finite.all():
         row = int(np.flatnonzero(~finite)[0])
@@ -345,7 +364,9 @@ def _check_finite_target(table, target, cells, y):
 
 # Loading with a schema
 
-def _load_with_schema(table, schema, target, task):
+def _load_with_schema(
+    table: _CsvTable, schema: CsvSchema, target: str | None, task: str | None
+) -> Dataset:
     if target is not None and target != schema.target:
         raise InvalidInputError(
             f"target={target!r} conflicts with schema.target={schema.target!r}; "
@@ -373,13 +394,13 @@ def _load_with_schema(table, schema, target, task):
         )
 
     X = _encode_features(table, schema)
-    y = None
+    y: NDArray[Any] | None = None
     if schema.target in table.columns:
         y = _encode_target_with_schema(table, schema)
     return _make_dataset(table, schema, X, y)
 
 
-def _encode_target_with_schema(table, schema):
+def _encode_target_with_schema(table: _CsvTable, schema: CsvSchema) -> NDArray[Any]:
     cells = table.columns[schema.target]
     _check_no_empty_target(table, schema.target, cells)
 
@@ -395,6 +416,8 @@ def _encode_target_with_schema(table, schema):
         _check_finite_target(table, schema.target, cells, y)
         return y
 
+    # CsvSchema rejects a classification schema without class names.
+    assert schema.class_names is not None
     kind = class_label_kind(schema.class_names)
     label_of = {value: label for label, value in enumerate(schema.class_names)}
     labels = np.empty(len(cells), dtype=np.int64)
@@ -410,7 +433,7 @@ def _encode_target_with_schema(table, schema):
     return labels
 
 
-def _label_value(cell, kind):
+def _label_value(cell: str, kind: str | None) -> ClassName | None:
     """Convert a target cell to the type of the schema's class names (None if impossible)."""
     if kind == "str":
         return cell
@@ -421,10 +444,10 @@ def _label_value(cell, kind):
 
 # Encoding features
 
-def _encode_features(table, schema):
+def _encode_features(table: _CsvTable, schema: CsvSchema) -> NDArray[np.float64]:
     """Encode the feature columns as float64, raising on the first missing or non-finite value."""
-    blocks = []
-    source_columns = []
+    blocks: list[NDArray[np.float64]] = []
+    source_columns: list[str] = []
     for name in schema.feature_columns:
         cells = table.columns[name]
         if schema.column_kinds[name] == "numeric":
@@ -439,7 +462,7 @@ def _encode_features(table, schema):
     return X
 
 
-def _encode_numeric(table, name, cells):
+def _encode_numeric(table: _CsvTable, name: str, cells: list[str]) -> NDArray[np.float64]:
     values = _parse_numeric_column(cells)
     if values is None:
         row = _first_non_numeric_row(cells)
@@ -450,7 +473,9 @@ def _encode_numeric(table, name, cells):
     return values.reshape(-1, 1)
 
 
-def _encode_categorical(table, name, cells, categories):
+def _encode_categorical(
+    table: _CsvTable, name: str, cells: list[str], categories: list[str]
+) -> NDArray[np.float64]:
     """One-hot encode a text column. An empty cell becomes a row of NaN (missing)."""
     index_of = {category: index for index, category in enumerate(categories)}
     block = np.zeros((len(cells), len(categories)), dtype=np.float64)
@@ -469,7 +494,9 @@ def _encode_categorical(table, name, cells, categories):
     return block
 
 
-def _check_finite_features(table, X, source_columns):
+def _check_finite_features(
+    table: _CsvTable, X: NDArray[np.float64], source_columns: list[str]
+) -> None:
     finite = np.isfinite(X)
     if finite.all():
         return
@@ -486,7 +513,9 @@ def _check_finite_features(table, X, source_columns):
     )
 
 
-def _make_dataset(table, schema, X, y):
+def _make_dataset(
+    table: _CsvTable, schema: CsvSchema, X: NDArray[np.float64], y: NDArray[Any] | None
+) -> Dataset:
     n_categorical = len(schema.categories)
     n_numeric = len(schema.feature_columns) - n_categorical
     if y is None:

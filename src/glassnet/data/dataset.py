@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import InvalidInputError
 from ._checks import check_task
 
 if TYPE_CHECKING:
     from .schema import CsvSchema
+
+# The original value of a class label in the source data: a str, int or float.
+ClassName: TypeAlias = str | int | float
 
 
 @dataclass
@@ -46,17 +50,17 @@ class Dataset:
     """
 
     name: str
-    X: np.ndarray
-    y: np.ndarray | None
+    X: NDArray[np.float64]
+    y: NDArray[Any] | None
     task: str
     feature_names: list[str]
-    class_names: list | None = None
-    X_test: np.ndarray | None = None
-    y_test: np.ndarray | None = None
+    class_names: list[ClassName] | None = None
+    X_test: NDArray[np.float64] | None = None
+    y_test: NDArray[Any] | None = None
     description: str = ""
     schema: CsvSchema | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_task(self.task, "Dataset.task")
         if self.task is None:
             raise InvalidInputError(
@@ -83,12 +87,12 @@ class Dataset:
     @property
     def n_samples(self) -> int:
         """Number of rows of ``X`` (the fixed test split not included)."""
-        return self.X.shape[0]
+        return int(self.X.shape[0])
 
     @property
     def n_features(self) -> int:
         """Number of columns of ``X``."""
-        return self.X.shape[1]
+        return int(self.X.shape[1])
 
     @property
     def n_classes(self) -> int | None:
@@ -98,7 +102,7 @@ class Dataset:
         return len(self.class_names)
 
 
-def _check_arrays(X, y, x_name, y_name):
+def _check_arrays(X: object, y: object, x_name: str, y_name: str) -> None:
     """Raise unless X is 2-D and y, when given, has one row per row of X."""
     if not isinstance(X, np.ndarray) or X.ndim != 2:
         shape = getattr(X, "shape", None)

@@ -1,13 +1,15 @@
 """Label encoding helpers."""
 
 import numbers
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ..errors import InvalidInputError, InvalidTypeError
 
 
-def one_hot(labels, n_classes, dtype=np.float64):
+def one_hot(labels: ArrayLike, n_classes: int, dtype: DTypeLike = np.float64) -> NDArray[Any]:
     """Encode integer class labels as one-hot rows.
 
     Parameters

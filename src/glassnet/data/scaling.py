@@ -1,8 +1,11 @@
 """Feature standardization fitted on training data."""
 
+from __future__ import annotations
+
 import numbers
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InvalidInputError, InvalidTypeError, NotFittedError
 from ..validation import check_array
@@ -27,16 +30,16 @@ class Standardizer:
         before fitting.
     """
 
-    def __init__(self):
-        self.mean_ = None
-        self.scale_ = None
+    def __init__(self) -> None:
+        self.mean_: NDArray[np.float64] | None = None
+        self.scale_: NDArray[np.float64] | None = None
 
     @property
-    def n_features_in_(self):
+    def n_features_in_(self) -> int | None:
         """Number of features seen by :meth:`fit`, None before fitting."""
-        return None if self.mean_ is None else self.mean_.shape[0]
+        return None if self.mean_ is None else int(self.mean_.shape[0])
 
-    def fit(self, X):
+    def fit(self, X: ArrayLike) -> Standardizer:
         """Compute the column means and standard deviations of X.
 
         Parameters
@@ -75,32 +78,32 @@ class Standardizer:
         self.scale_ = scale
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> NDArray[np.float64]:
         """Return ``(X - mean_) / scale_`` as a new float64 array of the shape of X.
 
         A 1-D X is read as one sample and returned with shape (1, n_features).
         """
-        self._check_fitted("transform")
-        X = self._check_width(_check_features(X, "X"))
-        return (X - self.mean_) / self.scale_
+        mean, scale = self._fitted_statistics("transform")
+        features = self._check_width(_check_features(X, "X"), mean)
+        return (features - mean) / scale
 
-    def fit_transform(self, X):
+    def fit_transform(self, X: ArrayLike) -> NDArray[np.float64]:
         """Fit on X, then return X transformed."""
         return self.fit(X).transform(X)
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: ArrayLike) -> NDArray[np.float64]:
         """Return ``X * scale_ + mean_``, undoing :meth:`transform`."""
-        self._check_fitted("inverse_transform")
-        X = self._check_width(_check_features(X, "X"))
-        return X * self.scale_ + self.mean_
+        mean, scale = self._fitted_statistics("inverse_transform")
+        features = self._check_width(_check_features(X, "X"), mean)
+        return features * scale + mean
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, list[float]]:
         """Return ``{"mean": [...], "scale": [...]}`` with plain floats, ready for JSON."""
-        self._check_fitted("to_dict")
-        return {"mean": self.mean_.tolist(), "scale": self.scale_.tolist()}
+        mean, scale = self._fitted_statistics("to_dict")
+        return {"mean": mean.tolist(), "scale": scale.tolist()}
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: object) -> Standardizer:
         """Rebuild a fitted Standardizer from the output of :meth:`to_dict`."""
         if not isinstance(data, dict):
             raise InvalidTypeError(
@@ -130,27 +133,31 @@ class Standardizer:
         standardizer.scale_ = scale
         return standardizer
 
-    def _check_fitted(self, method):
-        if self.mean_ is None:
+    def _fitted_statistics(self, method: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Return ``(mean_, scale_)``, or raise NotFittedError naming ``method``."""
+        if self.mean_ is None or self.scale_ is None:
             raise NotFittedError(
                 f"Standardizer.{method} was called before fit; call fit(X_train) first"
             )
+        return self.mean_, self.scale_
 
-    def _check_width(self, X):
-        if X.shape[1] != self.mean_.shape[0]:
+    @staticmethod
+    def _check_width(X: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
+        if X.shape[1] != mean.shape[0]:
             raise InvalidInputError(
                 f"X has {X.shape[1]} features but the Standardizer was fitted on "
-                f"{self.mean_.shape[0]}; pass data with the training columns"
+                f"{mean.shape[0]}; pass data with the training columns"
             )
         return X
 
 
-def _check_features(X, argument):
+def _check_features(X: ArrayLike, argument: str) -> NDArray[np.float64]:
     """Return X as a 2-D finite float64 array (1-D is one sample), or raise."""
-    return check_array(X, argument, dtype=np.float64, finite=True)
+    features: NDArray[np.float64] = check_array(X, argument, dtype=np.float64, finite=True)
+    return features
 
 
-def _vector_from_list(values, key):
+def _vector_from_list(values: object, key: str) -> NDArray[np.float64]:
     if not isinstance(values, list) or not all(
         isinstance(value, numbers.Real) and not isinstance(value, bool) for value in values
     ):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import InvalidInputError, InvalidTypeError
 from ._checks import check_task
+from .dataset import ClassName
 
 SCHEMA_FORMAT = "glassnet-csv-schema"
 SCHEMA_VERSION = 1
@@ -45,9 +48,9 @@ class CsvSchema:
     categories: dict[str, list[str]]
     target: str
     task: str
-    class_names: list | None = None
+    class_names: list[ClassName] | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _check_columns(self.feature_columns, self.target)
         _check_kinds(self.feature_columns, self.column_kinds)
         _check_categories(self.column_kinds, self.categories)
@@ -68,7 +71,7 @@ class CsvSchema:
                 names.extend(f"{column}={category}" for category in self.categories[column])
         return names
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return the schema as a dict of JSON types (str, list, dict, int, float, None)."""
         return {
             "format": SCHEMA_FORMAT,
@@ -82,7 +85,7 @@ class CsvSchema:
         }
 
     @classmethod
-    def from_dict(cls, data) -> CsvSchema:
+    def from_dict(cls, data: object) -> CsvSchema:
         """Rebuild a schema from the output of :meth:`to_dict`, checking every field."""
         if not isinstance(data, dict):
             raise InvalidTypeError(
@@ -136,7 +139,7 @@ class CsvSchema:
         )
 
 
-def _as_list(column, values):
+def _as_list(column: str, values: object) -> list[Any]:
     if not isinstance(values, list):
         raise InvalidTypeError(
             f"schema categories of column {column!r} have type {type(values).__name__}; "
@@ -145,7 +148,7 @@ def _as_list(column, values):
     return list(values)
 
 
-def _check_columns(feature_columns, target):
+def _check_columns(feature_columns: list[str], target: str) -> None:
     if not isinstance(target, str) or not target:
         raise InvalidInputError(
             f"CsvSchema.target={target!r} is invalid; expected a non-empty column name"
@@ -154,7 +157,7 @@ def _check_columns(feature_columns, target):
         raise InvalidInputError(
             "CsvSchema.feature_columns is empty; expected at least one feature column"
         )
-    seen = set()
+    seen: set[str] = set()
     for column in feature_columns:
         if not isinstance(column, str) or not column:
             raise InvalidInputError(
@@ -172,7 +175,7 @@ def _check_columns(feature_columns, target):
         )
 
 
-def _check_kinds(feature_columns, column_kinds):
+def _check_kinds(feature_columns: list[str], column_kinds: dict[str, str]) -> None:
     if set(column_kinds) != set(feature_columns):
         raise InvalidInputError(
             f"CsvSchema.column_kinds has the columns {sorted(column_kinds)} but "
@@ -186,7 +189,7 @@ def _check_kinds(feature_columns, column_kinds):
             )
 
 
-def _check_categories(column_kinds, categories):
+def _check_categories(column_kinds: dict[str, str], categories: dict[str, list[str]]) -> None:
     categorical = {column for column, kind in column_kinds.items() if kind == "categorical"}
     if set(categories) != categorical:
         raise InvalidInputError(
@@ -211,7 +214,7 @@ def _check_categories(column_kinds, categories):
             )
 
 
-def _check_class_names(task, class_names):
+def _check_class_names(task: str, class_names: list[ClassName] | None) -> None:
     if task == "regression":
         if class_names is not None:
             raise InvalidInputError(
@@ -235,7 +238,7 @@ def _check_class_names(task, class_names):
         )
 
 
-def class_label_kind(class_names):
+def class_label_kind(class_names: Sequence[object]) -> str | None:
     """Return "str", "int" or "float" for uniform class names, else None."""
     if all(isinstance(name, str) for name in class_names):
         return "str"

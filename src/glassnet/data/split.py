@@ -3,8 +3,10 @@
 import math
 import numbers
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InvalidInputError, InvalidTypeError
 from ._checks import check_seed
@@ -19,18 +21,26 @@ class Split:
     in each part, in the order of that part.
     """
 
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_val: np.ndarray
-    y_val: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    train_indices: np.ndarray
-    val_indices: np.ndarray
-    test_indices: np.ndarray
+    X_train: NDArray[Any]
+    y_train: NDArray[Any]
+    X_val: NDArray[Any]
+    y_val: NDArray[Any]
+    X_test: NDArray[Any]
+    y_test: NDArray[Any]
+    train_indices: NDArray[np.intp]
+    val_indices: NDArray[np.intp]
+    test_indices: NDArray[np.intp]
 
 
-def split_dataset(X, y, *, test_fraction=0.2, validation_fraction=0.0, stratify=None, seed=0):
+def split_dataset(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    test_fraction: float = 0.2,
+    validation_fraction: float = 0.0,
+    stratify: bool | None = None,
+    seed: int = 0,
+) -> Split:
     """Shuffle and split samples into train, validation and test parts.
 
     Parameters
@@ -109,7 +119,7 @@ def split_dataset(X, y, *, test_fraction=0.2, validation_fraction=0.0, stratify=
     )
 
 
-def _check_shapes(X, y):
+def _check_shapes(X: NDArray[Any], y: NDArray[Any]) -> None:
     if X.ndim != 2:
         raise InvalidInputError(
             f"X has shape {X.shape}; expected a 2-D array (n_samples, n_features). "
@@ -129,7 +139,7 @@ def _check_shapes(X, y):
         )
 
 
-def _check_fraction(value, argument):
+def _check_fraction(value: object, argument: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidTypeError(
             f"{argument}={value!r} has type {type(value).__name__}; expected a number in [0, 1)"
@@ -142,7 +152,7 @@ def _check_fraction(value, argument):
     return value
 
 
-def _resolve_stratify(stratify, y):
+def _resolve_stratify(stratify: object, y: NDArray[Any]) -> bool:
     is_labels = y.ndim == 1 and y.dtype.kind in "biu"
     if stratify is None:
         return is_labels
@@ -159,7 +169,9 @@ def _resolve_stratify(stratify, y):
     return stratify
 
 
-def _stratified_indices(y, n_test, n_val, rng):
+def _stratified_indices(
+    y: NDArray[Any], n_test: int, n_val: int, rng: np.random.Generator
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]:
     """Return (train, val, test) index arrays with class proportions kept."""
     classes, class_of_sample = np.unique(y, return_inverse=True)
     class_counts = np.bincount(class_of_sample, minlength=len(classes))
@@ -186,7 +198,9 @@ def _stratified_indices(y, n_test, n_val, rng):
     return train, val, test
 
 
-def _allocate(total, weights, capacity):
+def _allocate(
+    total: int, weights: NDArray[np.intp], capacity: NDArray[np.intp]
+) -> NDArray[np.int64]:
     """Split ``total`` into integer counts proportional to ``weights``, each at most ``capacity``.
 
     Largest remainder method: every class gets the floor of its share, and
@@ -195,7 +209,7 @@ def _allocate(total, weights, capacity):
     guarantees ``total <= capacity.sum()``.
     """
     shares = total * weights / weights.sum()
-    counts = np.minimum(np.floor(shares).astype(np.int64), capacity)
+    counts: NDArray[np.int64] = np.minimum(np.floor(shares).astype(np.int64), capacity)
     remainders = shares - np.floor(shares)
     order = np.argsort(-remainders, kind="stable")
     left = total - int(counts.sum())
