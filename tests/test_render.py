@@ -10,6 +10,7 @@ import pytest
 import glassnet as gn
 from glassnet.cli.main import main
 from glassnet.netfile import load_problem, problem_from_dict
+from glassnet.render.diagram import diagram_labels
 from glassnet.render.html import explain_page, gradcheck_html, network_html, trace_html
 from glassnet.render.latex import render_latex
 from glassnet.render.markdown import render_markdown
@@ -186,6 +187,16 @@ def test_svg_highlight_marks_elements(lesson_trace):
     root = parse_svg(trace_svg(lesson_trace, "backward", highlight=step.highlight))
     marked = {element.get("id") for element in root.iter() if "hl" in (element.get("class") or "").split()}
     assert marked == {"e-2-0-0", "e-2-1-0", "n-1-0", "n-1-1", "n-2-0"}
+
+
+def test_diagram_labels_skip_missing_bias():
+    network = gn.mlp([2, 2, 1], activation="sigmoid", output="sigmoid", seed=0, dtype="float64")
+    trace = network.step(np.ones((1, 2)), np.zeros((1, 1)), "half-squared-error", gn.SGD(0.1), trace=True)
+    del trace.parameters_before["b2"]
+    labels = diagram_labels(trace, "parameters")
+    assert "n-2-0" not in labels
+    assert labels["n-1-0"][0].startswith("b=")
+    assert "e-2-0-0" in labels
 
 
 def test_svg_wide_network_is_layer_level():

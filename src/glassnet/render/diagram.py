@@ -7,12 +7,20 @@ for the weight ``W_K[i, j]``. Wider networks are drawn as one box per layer
 (``n-L``) and one arrow per Dense layer (``e-K``). Layer 0 is the input.
 """
 
+from __future__ import annotations
+
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .text import format_number
+
+if TYPE_CHECKING:
+    from ..network import Sequential
+    from ..trace import Quantity, Trace
 
 MAX_NEURONS = 8
 LAYER_GAP = 210
@@ -32,11 +40,11 @@ ACTIVATION_NAMES = {
 class Structure:
     """Widths and activation names of a network, read from a trace or a Sequential."""
 
-    sizes: list
-    activations: list
+    sizes: list[int]
+    activations: list[str]
 
     @property
-    def detailed(self):
+    def detailed(self) -> bool:
         return max(self.sizes) <= MAX_NEURONS
 
 
@@ -48,7 +56,7 @@ class Node:
     layer: int
     index: int
     title: str
-    box: tuple = ()  # (width, height) for a layer-level box
+    box: tuple[float, float] | tuple[()] = ()  # (width, height) for a layer-level box
 
 
 @dataclass
@@ -68,15 +76,15 @@ class Layout:
     width: float
     height: float
     structure: Structure
-    nodes: list = field(default_factory=list)
-    edges: list = field(default_factory=list)
-    captions: list = field(default_factory=list)  # (x, y, text)
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    captions: list[tuple[float, float, str]] = field(default_factory=list)  # (x, y, text)
 
 
-def structure_from_trace(trace):
+def structure_from_trace(trace: Trace) -> Structure:
     """Return the layer widths and activation names stated by a trace's parameters."""
-    sizes = []
-    activations = []
+    sizes: list[int] = []
+    activations: list[str] = []
     k = 1
     while f"W{k}" in trace.parameters_before:
         W = trace.parameters_before[f"W{k}"]
@@ -92,10 +100,10 @@ def structure_from_trace(trace):
     return Structure(sizes, activations)
 
 
-def structure_from_network(network):
+def structure_from_network(network: Sequential) -> Structure:
     """Return the layer widths and activation names of a Sequential network."""
     sizes = [network.dense_layers[0].in_features]
-    activations = []
+    activations: list[str] = []
     for dense in network.dense_layers:
         sizes.append(dense.out_features)
         kind = "identity"
@@ -106,7 +114,7 @@ def structure_from_network(network):
     return Structure(sizes, activations)
 
 
-def layer_title(structure, layer):
+def layer_title(structure: Structure, layer: int) -> str:
     if layer == 0:
         return "input"
     activation = structure.activations[layer - 1]
@@ -116,10 +124,10 @@ def layer_title(structure, layer):
     return f"hidden {layer}{suffix}"
 
 
-def layout(structure):
+def layout(structure: Structure) -> Layout:
     """Place neurons and edges (or layer boxes and arrows) on a canvas."""
     n_layers = len(structure.sizes)
-    xs = [MARGIN_X]
+    xs: list[float] = [MARGIN_X]
     for k in range(1, n_layers):
         gap = LAYER_GAP
         if structure.detailed:
@@ -134,7 +142,7 @@ def layout(structure):
     height = MARGIN_TOP + MARGIN_BOTTOM + tallest * UNIT_GAP
     result = Layout(width=width, height=height, structure=structure)
     middle = MARGIN_TOP + tallest * UNIT_GAP / 2
-    positions = []
+    positions: list[list[tuple[float, float]]] = []
     for layer, size in enumerate(structure.sizes):
         x = xs[layer]
         result.captions.append((x, MARGIN_TOP - 30, layer_title(structure, layer)))
@@ -144,7 +152,7 @@ def layout(structure):
             positions.append([(x, middle)])
             continue
         top = middle - (size - 1) * UNIT_GAP / 2
-        column = []
+        column: list[tuple[float, float]] = []
         for index in range(size):
             y = top + index * UNIT_GAP
             result.nodes.append(Node(f"n-{layer}-{index}", x, y, layer, index,
@@ -176,19 +184,19 @@ _DERIVATIVE = re.compile(r"^[A-Za-z_]+'\(z(\d+)\)$")
 _UPSTREAM = re.compile(r"^dL/da(\d+)(?:_dropped)?$")
 
 
-def _units(structure, layer):
+def _units(structure: Structure, layer: int) -> list[str]:
     if not structure.detailed:
         return [f"n-{layer}"]
     return [f"n-{layer}-{i}" for i in range(structure.sizes[layer])]
 
 
-def _weights(structure, k):
+def _weights(structure: Structure, k: int) -> list[str]:
     if not structure.detailed:
         return [f"e-{k}"]
     return [f"e-{k}-{i}-{j}" for i in range(structure.sizes[k - 1]) for j in range(structure.sizes[k])]
 
 
-def highlight_ids(trace, quantity, structure=None):
+def highlight_ids(trace: Trace, quantity: Quantity, structure: Structure | None = None) -> list[str]:
     """Return the ids of the neurons and edges a quantity involves on the diagram."""
     structure = structure or structure_from_trace(trace)
     last = len(structure.sizes) - 1
@@ -239,25 +247,28 @@ PHASE_LABELS = {
 }
 
 
-def _first_row(value):
+def _first_row(value: ArrayLike) -> NDArray[Any]:
     array = np.asarray(value)
     if array.ndim == 2:
-        return array[0]
+        first: NDArray[Any] = array[0]
+        return first
     return array
 
 
-def _short(x, precision):
+def _short(x: float | np.floating[Any], precision: int) -> str:
     return format_number(x, precision)
 
 
-def _summary(value, precision):
+def _summary(value: ArrayLike, precision: int) -> str:
     array = np.asarray(value, dtype=float)
     if array.size == 0:
         return ""
     return f"mean {_short(array.mean(), precision)}, |max| {_short(np.abs(array).max(), precision)}"
 
 
-def diagram_labels(trace, phase, precision=3, structure=None):
+def diagram_labels(
+    trace: Trace, phase: str, precision: int = 3, structure: Structure | None = None
+) -> dict[str, list[str]]:
     """Return ``{id: [lines]}`` of text for the neurons and edges in one phase.
 
     Per-sample values come from the first sample of the batch. Layer-level
@@ -265,14 +276,14 @@ def diagram_labels(trace, phase, precision=3, structure=None):
     """
     structure = structure or structure_from_trace(trace)
     last = len(structure.sizes) - 1
-    labels = {}
+    labels: dict[str, list[str]] = {}
     before = trace.parameters_before
     after = trace.parameters_after
 
-    def has(symbol):
+    def has(symbol: str) -> bool:
         return symbol in trace
 
-    def unit_values(layer, entries):
+    def unit_values(layer: int, entries: list[tuple[str, ArrayLike]]) -> None:
         """Label each unit of ``layer`` with ``name=value`` lines from ``entries`` [(name, array)]."""
         if not structure.detailed:
             labels[f"n-{layer}"] = [f"{name}: {_summary(value, precision)}" for name, value in entries]
@@ -280,7 +291,7 @@ def diagram_labels(trace, phase, precision=3, structure=None):
         for i in range(structure.sizes[layer]):
             labels[f"n-{layer}-{i}"] = [f"{name}={_short(_first_row(value)[i], precision)}" for name, value in entries]
 
-    def edge_values(k, matrix, name):
+    def edge_values(k: int, matrix: NDArray[Any], name: str) -> None:
         if not structure.detailed:
             labels[f"e-{k}"] = [f"{name}{k}: {_summary(matrix, precision)}"]
             return
@@ -294,17 +305,22 @@ def diagram_labels(trace, phase, precision=3, structure=None):
         W = before.get(f"W{k}")
         b = before.get(f"b{k}")
         output = "y" if k == last else f"a{k}"
+        # A trace built by hand may lack some parameters, so their labels are left out.
         if phase == "parameters":
-            edge_values(k, W, "W")
-            unit_values(k, [("b", b)])
+            if W is not None:
+                edge_values(k, W, "W")
+            if b is not None:
+                unit_values(k, [("b", b)])
         elif phase == "forward":
-            edge_values(k, W, "W")
+            if W is not None:
+                edge_values(k, W, "W")
             entries = [(f"z{k}" if structure.detailed else "z", trace.value(f"z{k}"))] if has(f"z{k}") else []
             if has(output) and output != f"z{k}":
                 entries.append(("y" if k == last else "a", trace.value(output)))
             unit_values(k, entries)
         elif phase == "loss":
-            edge_values(k, W, "W")
+            if W is not None:
+                edge_values(k, W, "W")
             if k == last and has("y") and has("t"):
                 unit_values(k, [("y", trace.value("y")), ("t", trace.value("t"))])
             elif has(output):

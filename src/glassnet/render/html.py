@@ -4,14 +4,50 @@ Everything is inline: no script, style sheet or font is fetched from the
 network, so a page works offline and from ``file://``.
 """
 
+from __future__ import annotations
+
 import itertools
 import json
+from collections.abc import Collection, Sequence
 from html import escape
+from typing import TYPE_CHECKING, TypedDict
 
 from .diagram import PHASE_LABELS, Structure, diagram_labels, layout, structure_from_trace
 from .svg import layout_svg, network_svg, trace_svg
 from .text import PHASE_TITLES, capitalize, format_number, format_value
 from .worked import worked_steps
+
+if TYPE_CHECKING:
+    from ..gradcheck import GradcheckReport, ParameterCheck
+    from ..network import Sequential
+    from ..trace import Trace
+
+
+class Frame(TypedDict):
+    """One quantity of the explain page, as the page script reads it."""
+
+    step: int
+    phase: str
+    phase_title: str
+    symbol: str
+    name: str
+    formula: str
+    substituted: str
+    result: str
+    reduction: str
+    note: str
+    given: bool
+    highlight: list[str]
+    labels: str
+    diagram_title: str
+
+
+class PageData(TypedDict):
+    """The JSON data embedded in the explain page."""
+
+    frames: list[Frame]
+    labels: dict[str, dict[str, list[str]]]
+    label_ids: list[str]
 
 TABLE_STYLE = """
 <style>
@@ -27,16 +63,22 @@ TABLE_STYLE = """
 _counter = itertools.count(1)
 
 
-def _prefix():
+def _prefix() -> str:
     """Return a fresh id prefix, so several diagrams in one notebook never share ids."""
     return f"gn{next(_counter)}-"
 
 
-def worked_table(trace, precision=8, input_precision=4, phases=None, layer=None):
+def worked_table(
+    trace: Trace,
+    precision: int = 8,
+    input_precision: int = 4,
+    phases: Collection[str] | None = None,
+    layer: int | None = None,
+) -> str:
     """Return an HTML table of the worked steps: symbol, name, formula, with numbers, result."""
     rows = ["<table class='gn-table'><tr><th>symbol</th><th>quantity</th><th>formula</th>"
             "<th>with numbers</th><th>result</th></tr>"]
-    current = None
+    current: str | None = None
     for step in worked_steps(trace, phases, layer):
         if step.phase != current:
             current = step.phase
@@ -51,7 +93,7 @@ def worked_table(trace, precision=8, input_precision=4, phases=None, layer=None)
     return "\n".join(rows)
 
 
-def trace_html(trace, precision=8):
+def trace_html(trace: Trace, precision: int = 8) -> str:
     """Return an HTML fragment for a trace: forward and backward diagrams and the worked table."""
     diagrams = "".join(
         f"<div>{trace_svg(trace, phase, standalone=False, prefix=_prefix())}</div>" for phase in ("forward", "backward")
@@ -62,7 +104,7 @@ def trace_html(trace, precision=8):
             f"{diagrams}</div>{worked_table(trace, precision)}</div>")
 
 
-def network_html(network, precision=6):
+def network_html(network: Sequential, precision: int = 6) -> str:
     """Return an HTML fragment for a Sequential network: diagram, layer table and parameters."""
     rows = ["<table class='gn-table'><tr><th>layer</th><th>kind</th><th>shape</th><th>parameters</th></tr>"]
     for layer in network.layers:
@@ -81,11 +123,11 @@ def network_html(network, precision=6):
             f"{''.join(rows)}</div>")
 
 
-def gradcheck_html(report):
+def gradcheck_html(report: GradcheckReport) -> str:
     """Return an HTML fragment for a gradient-check report: a diagram marked per layer and a table."""
     rows = ["<table class='gn-table'><tr><th>parameter</th><th>shape</th><th>max abs error</th>"
             "<th>relative error</th><th>result</th></tr>"]
-    weights = {}
+    weights: dict[int, ParameterCheck] = {}
     for row in report.rows:
         css = "gn-pass" if row.passed else "gn-fail"
         result = "pass" if row.passed else (
@@ -104,8 +146,8 @@ def gradcheck_html(report):
         sizes = [weights[1].shape[0]] + [weights[k].shape[1] for k in sorted(weights)]
         structure = Structure(sizes, [""] * len(weights))
         plan = layout(structure)
-        labels = {}
-        highlight = []
+        labels: dict[str, list[str]] = {}
+        highlight: list[str] = []
         for k, row in weights.items():
             mark = "pass" if row.passed else "FAIL"
             text = [f"W{k}: {mark}", f"rel {row.relative_error:.1e}"]
@@ -222,11 +264,13 @@ PAGE_SCRIPT = """
 """
 
 
-def page_frames(traces, precision=8, input_precision=4, label_precision=3):
+def page_frames(
+    traces: Sequence[Trace], precision: int = 8, input_precision: int = 4, label_precision: int = 3
+) -> PageData:
     """Return the data the explain page steps through: one frame per quantity, labels per phase."""
-    frames = []
-    labels = {}
-    label_ids = set()
+    frames: list[Frame] = []
+    labels: dict[str, dict[str, list[str]]] = {}
+    label_ids: set[str] = set()
     for trace in traces:
         structure = structure_from_trace(trace)
         batch = f" (first of {trace.batch_size} samples)" if trace.batch_size > 1 else ""
@@ -255,8 +299,13 @@ def page_frames(traces, precision=8, input_precision=4, label_precision=3):
     return {"frames": frames, "labels": labels, "label_ids": sorted(label_ids)}
 
 
-def explain_page(traces, title="glassnet: one training step, explained", description="", precision=8,
-                 input_precision=4):
+def explain_page(
+    traces: Trace | list[Trace] | tuple[Trace, ...],
+    title: str = "glassnet: one training step, explained",
+    description: str = "",
+    precision: int = 8,
+    input_precision: int = 4,
+) -> str:
     """Return a complete, self-contained HTML page that steps through the traces.
 
     The page shows the network diagram beside the current quantity's name,
@@ -277,7 +326,7 @@ def explain_page(traces, title="glassnet: one training step, explained", descrip
                      f"<td>{escape(frame['result'])}</td></tr>")
     table.append("</table>")
     payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
-    phases = []
+    phases: list[str] = []
     for frame in data["frames"]:
         if frame["phase"] not in phases:
             phases.append(frame["phase"])

@@ -1,17 +1,30 @@
 """JSON rendering of traces: the trace's own data plus each worked step."""
 
+from __future__ import annotations
+
 import json
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from .worked import worked_steps
 
+if TYPE_CHECKING:
+    from ..trace import Trace
 
-def trace_document(trace, precision=8, input_precision=4, phases=None, layer=None):
+
+def trace_document(
+    trace: Trace,
+    precision: int = 8,
+    input_precision: int = 4,
+    phases: Collection[str] | None = None,
+    layer: int | None = None,
+) -> dict[str, Any]:
     """Return a trace as JSON-ready builtins with a ``worked`` entry per quantity.
 
     Values keep full float64 precision; ``substituted`` and ``result`` are the
     texts the other renderers show.
     """
-    document = trace.to_dict()
+    document: dict[str, Any] = trace.to_dict()
     document["worked"] = [
         {
             "symbol": step.symbol,
@@ -28,7 +41,13 @@ def trace_document(trace, precision=8, input_precision=4, phases=None, layer=Non
     return document
 
 
-def render_json(traces, precision=8, input_precision=4, phases=None, layer=None):
+def render_json(
+    traces: Trace | list[Trace] | tuple[Trace, ...],
+    precision: int = 8,
+    input_precision: int = 4,
+    phases: Collection[str] | None = None,
+    layer: int | None = None,
+) -> str:
     """Return JSON text for one trace, or ``{"steps": [...]}`` for several."""
     if not isinstance(traces, (list, tuple)):
         traces = [traces]

@@ -5,12 +5,20 @@ is written as its symbol, the formula, the formula with the numbers
 substituted, and the result, one line each.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Collection
+from typing import TYPE_CHECKING, SupportsFloat
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .text import PHASE_TITLES, capitalize, format_number
-from .worked import token_value, too_large, worked_steps
+from .worked import WorkedStep, token_value, too_large, worked_steps
+
+if TYPE_CHECKING:
+    from ..trace import Trace
 
 FUNCTIONS = {
     "sigmoid": r"\sigma", "ReLU": r"\operatorname{ReLU}", "LeakyReLU": r"\operatorname{LeakyReLU}",
@@ -24,7 +32,7 @@ TEXT_REPLACEMENTS = [
 ]
 
 
-def latex_symbol(symbol):
+def latex_symbol(symbol: str) -> str:
     """Return the LaTeX for a trace symbol, e.g. ``delta2`` -> ``\\delta_{2}``."""
     match = re.fullmatch(r"(z|a|W|b|X|delta|mask)(\d*)(_new|_dropped)?", symbol)
     if match:
@@ -52,11 +60,11 @@ def latex_symbol(symbol):
     return rf"\mathrm{{{escaped}}}"
 
 
-def latex_number(x, precision):
+def latex_number(x: SupportsFloat, precision: int) -> str:
     return format_number(x, precision)
 
 
-def latex_value(value, precision=8):
+def latex_value(value: ArrayLike, precision: int = 8) -> str:
     """Return a scalar as a number and an array as a ``bmatrix`` (a vector as one row)."""
     array = np.asarray(value)
     if array.ndim == 0:
@@ -67,17 +75,17 @@ def latex_value(value, precision=8):
     return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
 
 
-def latex_text(text):
+def latex_text(text: str) -> str:
     for plain, latex in TEXT_REPLACEMENTS:
         text = text.replace(plain, latex)
     for name, latex in FUNCTIONS.items():
-        text = re.sub(rf"\b{name}\b", lambda _match, latex=latex: latex, text)
+        text = re.sub(rf"\b{name}\b", lambda _match: latex, text)
     return text
 
 
-def latex_formula(step, numbers, precision=4):
+def latex_formula(step: WorkedStep, numbers: bool, precision: int = 4) -> str:
     """Return the formula of a worked step in LaTeX, with symbols or with their numbers."""
-    parts = []
+    parts: list[str] = []
     for token in step.tokens:
         if token.kind == "text":
             parts.append(latex_text(token.text))
@@ -90,20 +98,27 @@ def latex_formula(step, numbers, precision=4):
     return "".join(parts)
 
 
-def render_latex(traces, precision=8, phases=None, layer=None, input_precision=4, standalone=False):
+def render_latex(
+    traces: Trace | list[Trace] | tuple[Trace, ...],
+    precision: int = 8,
+    phases: Collection[str] | None = None,
+    layer: int | None = None,
+    input_precision: int = 4,
+    standalone: bool = False,
+) -> str:
     """Return LaTeX for one trace or a list of traces.
 
     ``standalone`` wraps the equations in a complete ``article`` document.
     """
     if not isinstance(traces, (list, tuple)):
         traces = [traces]
-    lines = []
+    lines: list[str] = []
     if standalone:
         lines += [r"\documentclass{article}", r"\usepackage{amsmath}", r"\usepackage[margin=2cm]{geometry}",
                   r"\begin{document}", ""]
     for trace in traces:
         lines += [rf"\section*{{Step {trace.step}}}", ""]
-        current = None
+        current: str | None = None
         for step in worked_steps(trace, phases, layer):
             if step.phase != current:
                 current = step.phase

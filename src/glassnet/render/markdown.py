@@ -1,10 +1,25 @@
 """Markdown rendering of traces: a worked solution, one block per quantity."""
 
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
 from .text import PHASE_TITLES, capitalize, format_value
-from .worked import worked_steps
+from .worked import WorkedStep, worked_steps
+
+if TYPE_CHECKING:
+    from ..trace import Trace
 
 
-def render_markdown(traces, precision=8, phases=None, layer=None, input_precision=4, title=None):
+def render_markdown(
+    traces: Trace | list[Trace] | tuple[Trace, ...],
+    precision: int = 8,
+    phases: Collection[str] | None = None,
+    layer: int | None = None,
+    input_precision: int = 4,
+    title: str | None = None,
+) -> str:
     """Return Markdown for one trace or a list of traces.
 
     Each quantity gets its name in bold and a code block with the formula,
@@ -12,7 +27,7 @@ def render_markdown(traces, precision=8, phases=None, layer=None, input_precisio
     """
     if not isinstance(traces, (list, tuple)):
         traces = [traces]
-    lines = []
+    lines: list[str] = []
     if title:
         lines += [f"# {title}", ""]
     for trace in traces:
@@ -22,7 +37,7 @@ def render_markdown(traces, precision=8, phases=None, layer=None, input_precisio
         if trace.fused:
             lines.append("The output activation is differentiated together with the loss, so delta = (y - t) / N.")
         lines.append("")
-        current = None
+        current: str | None = None
         for step in worked_steps(trace, phases, layer):
             if step.phase != current:
                 current = step.phase
@@ -48,7 +63,7 @@ def render_markdown(traces, precision=8, phases=None, layer=None, input_precisio
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _note(step):
+def _note(step: WorkedStep) -> str:
     if not step.note or step.note.startswith(("N = ", "lr = ")):
         return ""
     return step.note

@@ -10,11 +10,20 @@ PNG output draws the same layout with matplotlib (the ``plot`` extra), so
 no SVG rasteriser is needed.
 """
 
-from html import escape
+from __future__ import annotations
 
-from .diagram import (PHASE_LABELS, diagram_labels, layout, structure_from_network,
+import os
+from collections.abc import Iterable
+from html import escape
+from typing import TYPE_CHECKING
+
+from .diagram import (PHASE_LABELS, Layout, diagram_labels, layout, structure_from_network,
                       structure_from_trace)
 from ..serialization import atomic_write_bytes, atomic_write_text
+
+if TYPE_CHECKING:
+    from ..network import Sequential
+    from ..trace import Trace
 
 STYLE = """
 .gn-diagram { font-family: 'DejaVu Sans', Verdana, sans-serif; }
@@ -31,15 +40,22 @@ STYLE = """
 """
 
 
-def layout_svg(plan, labels=None, highlight=(), title="", standalone=True, prefix=""):
+def layout_svg(
+    plan: Layout,
+    labels: dict[str, list[str]] | None = None,
+    highlight: Iterable[str] = (),
+    title: str = "",
+    standalone: bool = True,
+    prefix: str = "",
+) -> str:
     """Return the SVG text of a layout, with ``labels`` {id: [lines]} and highlighted ids.
 
     ``prefix`` is put before every element id, so that several diagrams can share one page.
     """
     labels = labels or {}
-    highlight = set(highlight)
+    highlighted = set(highlight)
     width, height = plan.width, plan.height + 20
-    parts = []
+    parts: list[str] = []
     namespace = ' xmlns="http://www.w3.org/2000/svg"' if standalone else ""
     parts.append(f'<svg{namespace} class="gn-diagram" width="{width:.0f}" height="{height:.0f}" '
                  f'viewBox="0 0 {width:.0f} {height:.0f}" role="img">')
@@ -48,7 +64,7 @@ def layout_svg(plan, labels=None, highlight=(), title="", standalone=True, prefi
     if title:
         parts.append(f'<text class="title" id="{prefix}diagram-title" x="10" y="{height - 8:.0f}">{escape(title)}</text>')
     for edge in plan.edges:
-        css = "edge hl" if edge.id in highlight else "edge"
+        css = "edge hl" if edge.id in highlighted else "edge"
         marker = ""
         parts.append(f'<line id="{prefix}{edge.id}" class="{css}" x1="{edge.x1:.1f}" y1="{edge.y1:.1f}" '
                      f'x2="{edge.x2:.1f}" y2="{edge.y2:.1f}"{marker}/>')
@@ -57,7 +73,7 @@ def layout_svg(plan, labels=None, highlight=(), title="", standalone=True, prefi
         parts.append(f'<text id="{prefix}{edge.id}-label" class="edge-label" x="{edge.label_x:.1f}" '
                      f'y="{edge.label_y - 3:.1f}">{escape(text)}</text>')
     for node in plan.nodes:
-        css = "hl" if node.id in highlight else ""
+        css = "hl" if node.id in highlighted else ""
         if node.box:
             w, h = node.box
             parts.append(f'<rect id="{prefix}{node.id}" class="layerbox {css}" x="{node.x - w / 2:.1f}" '
@@ -82,7 +98,14 @@ def layout_svg(plan, labels=None, highlight=(), title="", standalone=True, prefi
     return "\n".join(parts)
 
 
-def trace_svg(trace, phase="forward", highlight=(), precision=3, standalone=True, prefix=""):
+def trace_svg(
+    trace: Trace,
+    phase: str = "forward",
+    highlight: Iterable[str] = (),
+    precision: int = 3,
+    standalone: bool = True,
+    prefix: str = "",
+) -> str:
     """Return an SVG diagram of the trace's network annotated with one phase's numbers.
 
     Parameters
@@ -104,11 +127,11 @@ def trace_svg(trace, phase="forward", highlight=(), precision=3, standalone=True
     return layout_svg(plan, labels, highlight, title, standalone, prefix)
 
 
-def network_svg(network, standalone=True, prefix=""):
+def network_svg(network: Sequential, standalone: bool = True, prefix: str = "") -> str:
     """Return an SVG diagram of a Sequential network with its current weights and biases."""
     structure = structure_from_network(network)
     plan = layout(structure)
-    labels = {}
+    labels: dict[str, list[str]] = {}
     if structure.detailed:
         for dense in network.dense_layers:
             k = dense.number
@@ -121,19 +144,27 @@ def network_svg(network, standalone=True, prefix=""):
     return layout_svg(plan, labels, (), "weights on the edges, biases under the units", standalone, prefix)
 
 
-def _check_phase(phase):
+def _check_phase(phase: str) -> None:
     from ..errors import InvalidInputError
 
     if phase not in PHASE_LABELS:
         raise InvalidInputError(f"phase={phase!r} is not known; use one of: {', '.join(PHASE_LABELS)}")
 
 
-def write_svg(trace, path, phase="forward", precision=3):
+def write_svg(
+    trace: Trace, path: str | os.PathLike[str], phase: str = "forward", precision: int = 3
+) -> None:
     """Write :func:`trace_svg` to ``path`` (atomically)."""
     atomic_write_text(path, trace_svg(trace, phase, precision=precision))
 
 
-def write_png(trace, path, phase="forward", precision=3, dpi=150):
+def write_png(
+    trace: Trace,
+    path: str | os.PathLike[str],
+    phase: str = "forward",
+    precision: int = 3,
+    dpi: int = 150,
+) -> None:
     """Draw the diagram of :func:`trace_svg` with matplotlib and save it as PNG."""
     import io
 

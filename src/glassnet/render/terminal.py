@@ -1,10 +1,21 @@
 """Terminal rendering with rich tables (the ``rich`` extra), falling back to plain text."""
 
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
 from .text import PHASE_TITLES, capitalize, render_trace
 from .worked import worked_steps
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
-def rich_available():
+    from ..trace import Trace
+
+
+def rich_available() -> bool:
     try:
         import rich  # noqa: F401
     except ImportError:
@@ -12,7 +23,15 @@ def rich_available():
     return True
 
 
-def render_terminal(traces, precision=8, phases=None, layer=None, input_precision=4, console=None, width=None):
+def render_terminal(
+    traces: Trace | list[Trace] | tuple[Trace, ...],
+    precision: int = 8,
+    phases: Collection[str] | None = None,
+    layer: int | None = None,
+    input_precision: int = 4,
+    console: Console | None = None,
+    width: int | None = None,
+) -> None:
     """Print traces as one rich table per phase; without rich, print the plain text form.
 
     Parameters
@@ -33,10 +52,10 @@ def render_terminal(traces, precision=8, phases=None, layer=None, input_precisio
     console = console or Console(width=width)
     for trace in traces:
         console.rule(f"Step {trace.step}: {trace.loss_name} ({trace.reduction}), {trace.optimizer}")
-        current = None
-        table = None
+        current: str | None = None
+        table: Table | None = None
         for step in worked_steps(trace, phases, layer):
-            if step.phase != current:
+            if step.phase != current or table is None:
                 if table is not None:
                     console.print(table)
                 current = step.phase
@@ -55,7 +74,7 @@ def render_terminal(traces, precision=8, phases=None, layer=None, input_precisio
             console.print(table)
 
 
-def _escape(text):
+def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text).replace("\\[dim]", "[dim]").replace("\\[/dim]", "[/dim]")

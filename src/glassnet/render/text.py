@@ -1,6 +1,15 @@
 """Plain-text rendering of traces, for terminals and logs."""
 
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import TYPE_CHECKING, SupportsFloat
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from ..trace import Trace
 
 PHASE_TITLES = {
     "parameters": "Parameters",
@@ -11,7 +20,7 @@ PHASE_TITLES = {
 }
 
 
-def format_number(x, precision=8):
+def format_number(x: SupportsFloat, precision: int = 8) -> str:
     """Format one number with ``precision`` significant digits (``-0`` shown as ``0``)."""
     value = float(x)
     if value == 0.0:
@@ -19,7 +28,7 @@ def format_number(x, precision=8):
     return f"{value:.{precision}g}"
 
 
-def format_value(value, precision=8):
+def format_value(value: ArrayLike, precision: int = 8) -> str:
     """Format a scalar or array as nested lists, e.g. ``[[0.23, 0.36]]``."""
     array = np.asarray(value)
     if array.ndim == 0:
@@ -29,11 +38,17 @@ def format_value(value, precision=8):
     return "[" + ", ".join(format_value(row, precision) for row in array) + "]"
 
 
-def capitalize(text):
+def capitalize(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def render_trace(trace, precision=8, phases=None, layer=None, input_precision=4):
+def render_trace(
+    trace: Trace,
+    precision: int = 8,
+    phases: Collection[str] | None = None,
+    layer: int | None = None,
+    input_precision: int = 4,
+) -> str:
     """Return the trace as indented text: a title per phase, then per quantity its name and
     ``symbol = formula = formula with numbers = result``.
 
@@ -42,8 +57,8 @@ def render_trace(trace, precision=8, phases=None, layer=None, input_precision=4)
     """
     from .worked import worked_steps
 
-    lines = []
-    current = None
+    lines: list[str] = []
+    current: str | None = None
     for step in worked_steps(trace, phases, layer):
         if step.phase != current:
             current = step.phase

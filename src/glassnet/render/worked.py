@@ -10,12 +10,20 @@ A formula such as ``a1ᵀ · delta2`` is split into tokens: symbols of the trace
 and the text between them. Renderers map each token to their own notation.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .text import format_value
+
+if TYPE_CHECKING:
+    from ..trace import Quantity, Trace
 
 # Largest array (in elements) written out inside a substituted formula; a
 # bigger one is shown by its symbol and shape.
@@ -29,7 +37,7 @@ class Token:
 
     kind: str  # "text" or "symbol"
     text: str
-    value: object = None
+    value: ArrayLike | None = None
     transposed: bool = False
 
 
@@ -42,23 +50,23 @@ class WorkedStep:
     phase: str
     layer: int
     formula: str
-    tokens: list
-    value: np.ndarray
+    tokens: list[Token]
+    value: NDArray[Any]
     note: str = ""
     reduction: str = ""
-    inputs: tuple = ()
+    inputs: tuple[str, ...] = ()
     operation: str = ""
     given: bool = False
-    highlight: list = field(default_factory=list)
+    highlight: list[str] = field(default_factory=list)
 
-    def substituted(self, precision=4):
+    def substituted(self, precision: int = 4) -> str:
         """Return the formula with every symbol replaced by its value, as plain text."""
         return tokens_to_text(self.tokens, precision)
 
-    def result(self, precision=8):
+    def result(self, precision: int = 8) -> str:
         return format_value(self.value, precision)
 
-    def line(self, precision=8, input_precision=4):
+    def line(self, precision: int = 8, input_precision: int = 4) -> str:
         """Return ``symbol = formula = numbers = result`` (or ``symbol = value`` when given)."""
         if self.given:
             return f"{self.symbol} = {self.result(precision)}"
@@ -70,7 +78,7 @@ class WorkedStep:
         return " = ".join(parts)
 
 
-def _note_number(note, name):
+def _note_number(note: str | None, name: str) -> int | float | None:
     match = re.search(rf"\b{re.escape(name)} = ([0-9.eE+-]+)", note or "")
     if match is None:
         return None
@@ -82,15 +90,15 @@ def _note_number(note, name):
     return int(number) if number.is_integer() and "e" not in text.lower() else number
 
 
-def _values_before(trace):
+def _values_before(trace: Trace) -> dict[str, NDArray[Any]]:
     """Return each symbol's value as formulas read it (parameters before the update)."""
-    values = {}
+    values: dict[str, NDArray[Any]] = {}
     for quantity in trace:
         values.setdefault(quantity.symbol, quantity.value)
     return values
 
 
-def tokenize(formula, known):
+def tokenize(formula: str, known: Mapping[str, ArrayLike]) -> list[Token]:
     """Split ``formula`` into tokens, marking each occurrence of a symbol of ``known``.
 
     A symbol matches only as a whole word: ``y`` inside ``dL/dy`` does not.
@@ -102,7 +110,7 @@ def tokenize(formula, known):
     pattern = re.compile(
         r"(?<![A-Za-z0-9_/'])(" + "|".join(re.escape(name) for name in names) + r")(?![A-Za-z0-9_])(ᵀ?)"
     )
-    tokens = []
+    tokens: list[Token] = []
     position = 0
     for match in pattern.finditer(formula):
         if match.start() > position:
@@ -115,20 +123,20 @@ def tokenize(formula, known):
     return tokens
 
 
-def token_value(token):
+def token_value(token: Token) -> NDArray[Any]:
     value = np.asarray(token.value)
     if token.transposed and value.ndim == 2:
         value = value.T
     return value
 
 
-def too_large(value):
+def too_large(value: ArrayLike) -> bool:
     return np.asarray(value).size > MAX_SUBSTITUTED_ELEMENTS
 
 
-def tokens_to_text(tokens, precision=4):
+def tokens_to_text(tokens: list[Token], precision: int = 4) -> str:
     """Return the tokens as plain text with numbers in place of symbols."""
-    parts = []
+    parts: list[str] = []
     for token in tokens:
         if token.kind == "text":
             parts.append(token.text)
@@ -142,7 +150,7 @@ def tokens_to_text(tokens, precision=4):
     return "".join(parts)
 
 
-def describe_reduction(trace, quantity):
+def describe_reduction(trace: Trace, quantity: Quantity) -> str:
     """Return how the batch reduction enters ``quantity`` (e.g. ``mean over N = 4 samples``), or ''."""
     divisor = _note_number(quantity.note, "N")
     if quantity.operation == "batch_sum" or quantity.operation == "outer":
@@ -163,7 +171,9 @@ def describe_reduction(trace, quantity):
     return f"mean over N = {divisor} terms ({trace.batch_size} samples × {outputs} outputs)"
 
 
-def worked_steps(trace, phases=None, layer=None):
+def worked_steps(
+    trace: Trace, phases: Collection[str] | None = None, layer: int | None = None
+) -> list[WorkedStep]:
     """Return the :class:`WorkedStep` of every quantity, in trace order.
 
     Parameters
@@ -177,13 +187,15 @@ def worked_steps(trace, phases=None, layer=None):
     from .diagram import highlight_ids
 
     values = _values_before(trace)
-    steps = []
+    steps: list[WorkedStep] = []
     for quantity in trace:
         if phases is not None and quantity.phase not in phases:
             continue
         if layer is not None and quantity.layer not in (layer, 0):
             continue
-        known = {symbol: values[symbol] for symbol in quantity.inputs if symbol in values}
+        known: dict[str, ArrayLike] = {
+            symbol: values[symbol] for symbol in quantity.inputs if symbol in values
+        }
         divisor = _note_number(quantity.note, "N")
         if divisor is not None:
             known["N"] = divisor
