@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._typing import StrPath
 from ..errors import InvalidInputError, InvalidTypeError
 from ._checks import check_task
 from .dataset import ClassName, Dataset
@@ -36,7 +37,7 @@ INTEGER_PATTERN = re.compile(r"[+-]?[0-9]+")
 
 
 def load_csv(
-    path: str | os.PathLike[str],
+    path: StrPath,
     target: str | None = None,
     task: str | None = None,
     schema: CsvSchema | None = None,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from .._typing import FloatArray
 from ..errors import InvalidInputError, InvalidTypeError, NotFittedError
 from ..validation import check_array
 
@@ -31,8 +32,8 @@ class Standardizer:
     """
 
     def __init__(self) -> None:
-        self.mean_: NDArray[np.float64] | None = None
-        self.scale_: NDArray[np.float64] | None = None
+        self.mean_: FloatArray | None = None
+        self.scale_: FloatArray | None = None
 
     @property
     def n_features_in_(self) -> int | None:
@@ -78,7 +79,7 @@ class Standardizer:
         self.scale_ = scale
         return self
 
-    def transform(self, X: ArrayLike) -> NDArray[np.float64]:
+    def transform(self, X: ArrayLike) -> FloatArray:
         """Return ``(X - mean_) / scale_`` as a new float64 array of the shape of X.
 
         A 1-D X is read as one sample and returned with shape (1, n_features).
@@ -87,11 +88,11 @@ class Standardizer:
         features = self._check_width(_check_features(X, "X"), mean)
         return (features - mean) / scale
 
-    def fit_transform(self, X: ArrayLike) -> NDArray[np.float64]:
+    def fit_transform(self, X: ArrayLike) -> FloatArray:
         """Fit on X, then return X transformed."""
         return self.fit(X).transform(X)
 
-    def inverse_transform(self, X: ArrayLike) -> NDArray[np.float64]:
+    def inverse_transform(self, X: ArrayLike) -> FloatArray:
         """Return ``X * scale_ + mean_``, undoing :meth:`transform`."""
         mean, scale = self._fitted_statistics("inverse_transform")
         features = self._check_width(_check_features(X, "X"), mean)
@@ -133,7 +134,7 @@ class Standardizer:
         standardizer.scale_ = scale
         return standardizer
 
-    def _fitted_statistics(self, method: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def _fitted_statistics(self, method: str) -> tuple[FloatArray, FloatArray]:
         """Return ``(mean_, scale_)``, or raise NotFittedError naming ``method``."""
         if self.mean_ is None or self.scale_ is None:
             raise NotFittedError(
@@ -142,7 +143,7 @@ class Standardizer:
         return self.mean_, self.scale_
 
     @staticmethod
-    def _check_width(X: NDArray[np.float64], mean: NDArray[np.float64]) -> NDArray[np.float64]:
+    def _check_width(X: FloatArray, mean: FloatArray) -> FloatArray:
         if X.shape[1] != mean.shape[0]:
             raise InvalidInputError(
                 f"X has {X.shape[1]} features but the Standardizer was fitted on "
@@ -151,13 +152,12 @@ class Standardizer:
         return X
 
 
-def _check_features(X: ArrayLike, argument: str) -> NDArray[np.float64]:
+def _check_features(X: ArrayLike, argument: str) -> FloatArray:
     """Return X as a 2-D finite float64 array (1-D is one sample), or raise."""
-    features: NDArray[np.float64] = check_array(X, argument, dtype=np.float64, finite=True)
-    return features
+    return check_array(X, argument, dtype=np.float64, finite=True)
 
 
-def _vector_from_list(values: object, key: str) -> NDArray[np.float64]:
+def _vector_from_list(values: object, key: str) -> FloatArray:
     if not isinstance(values, list) or not all(
         isinstance(value, numbers.Real) and not isinstance(value, bool) for value in values
     ):

@@ -12,13 +12,13 @@ no SVG rasteriser is needed.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from html import escape
 from typing import TYPE_CHECKING
 
 from .diagram import (PHASE_LABELS, Layout, diagram_labels, layout, structure_from_network,
                       structure_from_trace)
+from .._typing import StrPath
 from ..serialization import atomic_write_bytes, atomic_write_text
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ def _check_phase(phase: str) -> None:
 
 
 def write_svg(
-    trace: Trace, path: str | os.PathLike[str], phase: str = "forward", precision: int = 3
+    trace: Trace, path: StrPath, phase: str = "forward", precision: int = 3
 ) -> None:
     """Write :func:`trace_svg` to ``path`` (atomically)."""
     atomic_write_text(path, trace_svg(trace, phase, precision=precision))
@@ -160,7 +160,7 @@ def write_svg(
 
 def write_png(
     trace: Trace,
-    path: str | os.PathLike[str],
+    path: StrPath,
     phase: str = "forward",
     precision: int = 3,
     dpi: int = 150,
