@@ -90,3 +90,16 @@ def test_train_rejects_bad_hidden_sizes(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--dataset", "iris", "--hidden", "8,0"])
     assert "'8,0': give at least one layer width, each >= 1" in capsys.readouterr().err
+
+
+def test_split_for_training_needs_targets():
+    import numpy as np
+
+    from glassnet.cli.train import split_for_training
+    from glassnet.data import Dataset
+    from glassnet.errors import InvalidInputError
+    from glassnet.model import TrainConfig
+
+    dataset = Dataset(name="inputs", X=np.zeros((4, 2)), y=None, task="regression", feature_names=["a", "b"])
+    with pytest.raises(InvalidInputError, match="data set 'inputs' has no target column"):
+        split_for_training(dataset, TrainConfig())

@@ -79,6 +79,13 @@ def test_boundary_plot_needs_two_features(tmp_path):
         plot_decision_boundary(model, X, y, tmp_path / "boundary.png")
 
 
+def test_boundary_plot_needs_class_names(tmp_path):
+    model, X, y = _model()
+    model.class_names = None
+    with pytest.raises(InvalidInputError, match="plot_decision_boundary needs the class names .* class_names=None"):
+        plot_decision_boundary(model, X, y, tmp_path / "boundary.png")
+
+
 def test_cli_train_plot_and_boundary(tmp_path, capsys):
     curves = tmp_path / "curves.png"
     model = tmp_path / "moons.glassnet"

@@ -6,17 +6,30 @@ never changes the caller's pyplot state or backend. A PNG is
 ``width * dpi`` by ``height * dpi`` pixels exactly.
 """
 
-import numpy as np
+from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._typing import StrPath
 from .errors import InvalidInputError
 from .serialization import atomic_open
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .model import Model
+    from .training import History
 
 # Colours of classes 0, 1, 2, ... (matplotlib's "tab10" order), repeated for more classes.
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
-def _new_figure(width, height, dpi):
+def _new_figure(width: float, height: float, dpi: float) -> Figure:
     from .errors import require
 
     require("matplotlib", "plot", "plotting")
@@ -28,12 +41,14 @@ def _new_figure(width, height, dpi):
     return figure
 
 
-def _save(figure, path, dpi):
+def _save(figure: Figure, path: StrPath, dpi: float) -> None:
     with atomic_open(path, "wb") as handle:
         figure.savefig(handle, format="png", dpi=dpi)
 
 
-def plot_history(history, path, *, width=10.0, height=4.0, dpi=100):
+def plot_history(
+    history: History | None, path: StrPath, *, width: float = 10.0, height: float = 4.0, dpi: int = 100
+) -> None:
     """Draw the loss curves (left) and the validation metrics or learning rate (right) to a PNG.
 
     Parameters
@@ -81,7 +96,18 @@ def plot_history(history, path, *, width=10.0, height=4.0, dpi=100):
     _save(figure, path, dpi)
 
 
-def plot_decision_boundary(model, X, y, path, *, resolution=300, width=6.0, height=6.0, dpi=100, title=None):
+def plot_decision_boundary(
+    model: Model,
+    X: ArrayLike,
+    y: ArrayLike,
+    path: StrPath,
+    *,
+    resolution: int = 300,
+    width: float = 6.0,
+    height: float = 6.0,
+    dpi: int = 100,
+    title: str | None = None,
+) -> None:
     """Draw a 2-D model's decision regions (or predicted values) with the points ``(X, y)`` to a PNG.
 
     Parameters
@@ -98,6 +124,11 @@ def plot_decision_boundary(model, X, y, path, *, resolution=300, width=6.0, heig
         Grid points per axis.
     """
     X = np.asarray(X, dtype=np.float64)
+    if model.task == "classification" and model.class_names is None:
+        raise InvalidInputError(
+            "plot_decision_boundary needs the class names of this classification model, but "
+            "class_names=None; give Model(..., class_names=[...]) in the order of the network's outputs"
+        )
     if model.network.in_features != 2 or X.ndim != 2 or X.shape[1] != 2:
         raise InvalidInputError(
             f"a decision boundary plot needs a model and data with 2 input features; the model takes "
@@ -132,9 +163,19 @@ def plot_decision_boundary(model, X, y, path, *, resolution=300, width=6.0, heig
     _save(figure, path, dpi)
 
 
-def _draw_classes(axes, model, points, mesh_x, mesh_y, X, y):
+def _draw_classes(
+    axes: Axes,
+    model: Model,
+    points: NDArray[np.float64],
+    mesh_x: NDArray[np.float64],
+    mesh_y: NDArray[np.float64],
+    X: NDArray[np.float64],
+    y: NDArray[Any],
+) -> None:
     from matplotlib.colors import ListedColormap
 
+    # plot_decision_boundary has checked that a classifier has class names.
+    assert model.class_names is not None
     n_classes = len(model.class_names)
     colors = [CLASS_COLORS[k % len(CLASS_COLORS)] for k in range(n_classes)]
     probabilities = model.predict_proba(points)

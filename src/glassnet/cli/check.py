@@ -1,9 +1,10 @@
 """``glassnet check``: mark hand-computed answers and name the most likely mistake."""
 
+import argparse
 import json
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("answers", metavar="ANSWERS",
                         help="JSON or TOML file of symbol = value, e.g. delta2 = [[-0.07]] (any subset)")
     parser.add_argument("--against", required=True, metavar="FILE",
@@ -16,7 +17,7 @@ def add_arguments(parser):
     parser.add_argument("--format", choices=["text", "json"], default="text")
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     from ..checker import DEFAULT_ATOL, DEFAULT_RTOL, check_answers, load_answers
     from ..errors import InvalidInputError
     from ..netfile import load_problem

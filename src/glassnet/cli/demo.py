@@ -1,5 +1,6 @@
 """``glassnet demo``: the classic 2-2-1 lesson, one step, every number explained."""
 
+import argparse
 import json
 import sys
 
@@ -18,7 +19,7 @@ LOSS_EXPLANATION = {
 }
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["text", "json"], default="text",
                         help="text for people (default) or json with full float64 precision")
     parser.add_argument("--precision", type=int, default=8, metavar="N",
@@ -35,7 +36,7 @@ def add_arguments(parser):
                         help="also write a self-contained web page that steps through every quantity")
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     from ..errors import InvalidInputError
     from ..netfile import load_problem
     from ..render.text import render_trace
@@ -46,7 +47,7 @@ def run(args):
     if args.steps is not None and args.steps < 1:
         raise InvalidInputError(f"--steps {args.steps} must be >= 1")
     check_outputs([("--html", args.html)])
-    overrides = {}
+    overrides: dict[str, object] = {}
     if args.learning_rate is not None:
         overrides["learning_rate"] = args.learning_rate
     if args.loss is not None:

@@ -1,7 +1,16 @@
 """``glassnet diagnose``: numerical health report of a network file or of a saved model on data."""
 
+from __future__ import annotations
 
-def add_arguments(parser):
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..diagnose import HealthReport
+    from ..errors import DivergenceError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", nargs="?",
                         help="network file (TOML or JSON) with the network, a batch and its training settings")
     parser.add_argument("--steps", type=int, default=0, metavar="N",
@@ -17,7 +26,7 @@ def add_arguments(parser):
                         help="text for people (default) or json")
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Print the report; return 0 when healthy, 1 when it lists a problem or training diverged."""
     import json
 
@@ -50,7 +59,7 @@ def run(args):
     return 0 if report.healthy and divergence is None else 1
 
 
-def _diagnose_file(args):
+def _diagnose_file(args: argparse.Namespace) -> tuple[HealthReport, DivergenceError | None]:
     from ..diagnose import diagnose
     from ..errors import DivergenceError
     from ..netfile import load_problem
@@ -58,7 +67,7 @@ def _diagnose_file(args):
 
     problem = load_problem(args.file)
     network, X, t, loss = problem.network, problem.X, problem.t, problem.loss
-    divergence = None
+    divergence: DivergenceError | None = None
     if args.steps:
         try:
             fit(network, X, t, loss=loss, optimizer=problem.optimizer, epochs=args.steps, batch_size=X.shape[0],
@@ -69,7 +78,7 @@ def _diagnose_file(args):
     return report, divergence
 
 
-def _diagnose_model(args):
+def _diagnose_model(args: argparse.Namespace) -> tuple[HealthReport, DivergenceError | None]:
     import numpy as np
 
     from ..diagnose import diagnose
@@ -92,7 +101,8 @@ def _diagnose_model(args):
     targets = None
     if y is not None:
         targets = np.asarray(y)[:args.samples]
-        if model.task == "regression" and model.target_mean is not None:
+        # Model requires target_mean and target_scale to be both set or both None.
+        if model.task == "regression" and model.target_mean is not None and model.target_scale is not None:
             # The network was trained on standardised targets.
             targets = (targets.reshape(len(targets), -1) - model.target_mean) / model.target_scale
     learning_rate = (model.config or {}).get("learning_rate")

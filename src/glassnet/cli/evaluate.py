@@ -1,7 +1,11 @@
 """``glassnet evaluate``: metrics of a saved model on a CSV file or a bundled data set's test split."""
 
+import argparse
+from collections.abc import Sequence
+from typing import Any
 
-def add_arguments(parser):
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL", help="model file written by glassnet train --out")
     parser.add_argument("data", metavar="DATA",
                         help="CSV file with the target column, or a bundled data set name (evaluated on the "
@@ -10,7 +14,7 @@ def add_arguments(parser):
                         help="table for people (default) or json for scripts")
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     import json
 
     from ..errors import InvalidInputError
@@ -20,6 +24,8 @@ def run(args):
     model = load_model(args.model)
     if is_csv_path(args.data):
         dataset = load_model_csv(model, args.data)
+        # load_csv always stores the schema it used or made.
+        assert dataset.schema is not None
         if dataset.y is None:
             raise InvalidInputError(
                 f"{args.data} has no target column {dataset.schema.target!r}; evaluation needs the true values. "
@@ -41,7 +47,7 @@ def run(args):
     return 0
 
 
-def _without_nan(value):
+def _without_nan(value: object) -> object:
     # JSON has no NaN; an undefined metric is written as null.
     import math
 
@@ -54,7 +60,7 @@ def _without_nan(value):
     return value
 
 
-def _table(header, rows):
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(header, widths)).rstrip()]
     lines.append("  ".join("-" * width for width in widths))
@@ -64,7 +70,7 @@ def _table(header, rows):
     return "\n".join(lines)
 
 
-def format_report(report, task):
+def format_report(report: dict[str, Any], task: str) -> str:
     """Return the metrics of ``Model.evaluate`` as plain-text tables."""
     if task == "regression":
         rows = [["MSE", f"{report['mse']:.6g}"], ["MAE", f"{report['mae']:.6g}"], ["R²", f"{report['r2']:.4f}"]]

@@ -1,9 +1,10 @@
 """``glassnet exercise``: a backpropagation problem with friendly numbers, or its answer key."""
 
+import argparse
 import sys
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layers", default="2,2,1", metavar="SIZES",
                         help="layer widths, input first, each 1 to 8 (default 2,2,1)")
     parser.add_argument("--activations", default="relu,sigmoid", metavar="NAMES",
@@ -25,7 +26,7 @@ def add_arguments(parser):
                         help="also save the exercise as a TOML network file, for glassnet check --against")
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     from ..exercises import (exercise_latex, exercise_markdown, make_exercise, network_file_text, parse_sizes,
                              solution_latex, solution_markdown)
     from ..serialization import atomic_write_text

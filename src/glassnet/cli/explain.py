@@ -1,12 +1,20 @@
 """``glassnet explain``: a network file's training step as a worked solution, in many formats."""
 
+from __future__ import annotations
+
+import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..netfile import Problem
+    from ..trace import Trace
 
 FORMATS = ("terminal", "text", "markdown", "latex", "json", "html")
 PHASES = ("parameters", "forward", "loss", "backward", "update")
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", nargs="?", default="lesson", metavar="FILE",
                         help="network file (TOML or JSON) or a bundled example: lesson (default), sigmoid-2-2-2")
     parser.add_argument("--format", choices=FORMATS, default="terminal",
@@ -35,14 +43,14 @@ def add_arguments(parser):
                         help="with --format latex: a complete document instead of equations to paste")
 
 
-def check_precision(value, option):
+def check_precision(value: int, option: str) -> None:
     from ..errors import InvalidInputError
 
     if value < 1 or value > 17:
         raise InvalidInputError(f"{option} {value} must be between 1 and 17 significant digits")
 
 
-def parse_phases(text):
+def parse_phases(text: str | None) -> list[str] | None:
     from ..errors import InvalidInputError
 
     if text is None:
@@ -54,7 +62,7 @@ def parse_phases(text):
     return phases
 
 
-def load_traces(file, steps):
+def load_traces(file: str, steps: int | None) -> tuple[Problem, list[Trace]]:
     from ..errors import InvalidInputError
     from ..netfile import load_problem
 
@@ -64,7 +72,7 @@ def load_traces(file, steps):
     return problem, problem.run(steps)
 
 
-def render(traces, args, phases, title):
+def render(traces: list[Trace], args: argparse.Namespace, phases: list[str] | None, title: str) -> str:
     """Return the text of ``args.format`` for the traces."""
     if args.format == "markdown":
         from ..render.markdown import render_markdown
@@ -89,7 +97,7 @@ def render(traces, args, phases, title):
                      for trace in traces)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     from ..errors import InvalidInputError
     from ..serialization import atomic_write_text
     from .paths import check_outputs
@@ -119,7 +127,7 @@ def run(args):
     return 0
 
 
-def write_extras(traces, args, title):
+def write_extras(traces: list[Trace], args: argparse.Namespace, title: str) -> None:
     """Write the --html page and --svg/--png diagrams when asked for."""
     from ..serialization import atomic_write_text
 

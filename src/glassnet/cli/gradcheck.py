@@ -1,7 +1,17 @@
 """``glassnet gradcheck``: analytic gradients against central differences."""
 
+from __future__ import annotations
 
-def add_arguments(parser):
+import argparse
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from ..network import Sequential
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layers", default=None, metavar="SIZES",
                         help="layer widths of a random network, e.g. 4,8,3 (default: the lesson network)")
     parser.add_argument("--activation", default=None,
@@ -18,7 +28,7 @@ def add_arguments(parser):
     parser.add_argument("--format", choices=["text", "json"], default="text")
 
 
-def _random_problem(args):
+def _random_problem(args: argparse.Namespace) -> tuple[Sequential, NDArray[Any], NDArray[Any], str]:
     import numpy as np
 
     from ..build import mlp
@@ -47,7 +57,7 @@ def _random_problem(args):
     return network, X, t, loss
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     import json
 
     from ..gradcheck import gradcheck

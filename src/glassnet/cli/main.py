@@ -9,6 +9,8 @@ import argparse
 import importlib
 import os
 import sys
+from collections.abc import Sequence
+from typing import NoReturn
 
 from .. import __version__
 from ..errors import GlassnetError
@@ -33,11 +35,11 @@ COMMANDS = {
 class OneLineParser(argparse.ArgumentParser):
     """An argument parser that reports a usage error in one line and exits with status 2."""
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="glassnet",
         description="Neural networks with explicit, verified and fast backpropagation.",
@@ -52,7 +54,7 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 failed check, 2 error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -60,7 +62,7 @@ def main(argv=None):
         parser.print_help()
         return 0
     try:
-        status = args.handler(args)
+        status: int | None = args.handler(args)
     except GlassnetError as exc:
         print(f"glassnet {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
@@ -85,7 +87,7 @@ def main(argv=None):
     return status or 0
 
 
-def _one_line(exc):
+def _one_line(exc: object) -> str:
     return " ".join(str(exc).split())
 
 

@@ -1,12 +1,22 @@
 """Reading data for a saved model: CSV files through the model's schema, or bundled data sets."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from ..data import CsvSchema, Dataset
+    from ..model import Model, TrainConfig
 
 # Name of the target column of bundled data sets when written as CSV.
 BUNDLED_TARGET = "target"
 
 
-def model_schema(model):
+def model_schema(model: Model) -> CsvSchema:
     """Return the :class:`~glassnet.data.CsvSchema` that encodes CSV input for ``model``.
 
     A model trained on a CSV file stores its schema. For a model trained on a
@@ -25,22 +35,23 @@ def model_schema(model):
         )
     return CsvSchema(feature_columns=list(model.feature_names),
                      column_kinds={name: "numeric" for name in model.feature_names}, categories={},
-                     target=BUNDLED_TARGET, task=model.task, class_names=model.class_names)
+                     target=BUNDLED_TARGET, task=model.task,
+                     class_names=None if model.class_names is None else list(model.class_names))
 
 
-def load_model_csv(model, path):
+def load_model_csv(model: Model, path: str) -> Dataset:
     """Encode the CSV file at ``path`` for ``model``; return the Dataset (``y`` is None without a target)."""
     from ..data import load_csv
 
     return load_csv(path, schema=model_schema(model))
 
 
-def is_csv_path(text):
+def is_csv_path(text: str) -> bool:
     """Return True when ``text`` names a CSV file rather than a bundled data set."""
     return text.lower().endswith(".csv") or Path(text).exists()
 
 
-def train_config(model):
+def train_config(model: Model) -> TrainConfig:
     """Return the model's :class:`~glassnet.model.TrainConfig`, ignoring keys this version does not know."""
     from dataclasses import fields
 
@@ -53,7 +64,7 @@ def train_config(model):
     return TrainConfig(**stored)
 
 
-def bundled_test_split(model, name):
+def bundled_test_split(model: Model, name: str) -> tuple[NDArray[Any], NDArray[Any], str]:
     """Return ``(X_test, y_test, description)`` of bundled data set ``name`` as ``glassnet train`` split it."""
     from ..data import load_dataset
     from ..errors import InvalidInputError
@@ -73,7 +84,7 @@ def bundled_test_split(model, name):
     return X_test, y_test, f"{dataset.name} test split (seed {config.seed})"
 
 
-def _preview(names, count=4):
-    names = list(names)
-    shown = ", ".join(map(str, names[:count]))
-    return f"[{shown}{', ...' if len(names) > count else ''}] ({len(names)})"
+def _preview(names: Iterable[object], count: int = 4) -> str:
+    listed = list(names)
+    shown = ", ".join(map(str, listed[:count]))
+    return f"[{shown}{', ...' if len(listed) > count else ''}] ({len(listed)})"

@@ -7,10 +7,15 @@ user's data. :func:`check_outputs` rejects both cases up front.
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TypeAlias
+
+# An (option, path) pair such as ("--out", "model.glassnet"). check_outputs skips a None path.
+OptionPath: TypeAlias = tuple[str, "str | os.PathLike[str] | None"]
 
 
-def check_outputs(outputs, inputs=()):
+def check_outputs(outputs: Iterable[OptionPath], inputs: Iterable[OptionPath] = ()) -> None:
     """Raise InvalidInputError unless every output path can be written safely.
 
     Parameters
@@ -24,9 +29,9 @@ def check_outputs(outputs, inputs=()):
     """
     from ..errors import InvalidInputError
 
-    outputs = [(option, Path(path)) for option, path in outputs if path]
-    inputs = [(option, Path(path)) for option, path in inputs if path]
-    for option, path in outputs:
+    output_paths = [(option, Path(path)) for option, path in outputs if path]
+    input_paths = [(option, Path(path)) for option, path in inputs if path]
+    for option, path in output_paths:
         if path.is_dir():
             raise InvalidInputError(f"{option} {path} is a folder; give a file path, e.g. {path / 'out'}")
         folder = path.parent
@@ -36,22 +41,22 @@ def check_outputs(outputs, inputs=()):
         if not _can_create_in(folder) or (path.exists() and not os.access(path, os.W_OK)):
             raise InvalidInputError(f"{option} {path} cannot be written (the folder {folder} does not accept new files); "
                                     "choose another path")
-    for index, (option, path) in enumerate(outputs):
-        for other_option, other in inputs + outputs[:index]:
+    for index, (option, path) in enumerate(output_paths):
+        for other_option, other in input_paths + output_paths[:index]:
             if _same_file(path, other):
-                kind = "reads" if (other_option, other) in inputs else "also writes"
+                kind = "reads" if (other_option, other) in input_paths else "also writes"
                 raise InvalidInputError(f"{option} {path} is the file that {other_option} {kind}; writing it "
                                         f"would overwrite that file. Give {option} another path")
 
 
-def _same_file(first, second):
+def _same_file(first: Path, second: Path) -> bool:
     try:
         return os.path.samefile(first, second)
     except OSError:
         return os.path.abspath(first) == os.path.abspath(second)
 
 
-def _can_create_in(folder):
+def _can_create_in(folder: Path) -> bool:
     # Permission bits do not tell the whole story (root ignores them; /proc and
     # read-only mounts refuse anyway), so create and remove a small file.
     try:

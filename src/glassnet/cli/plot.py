@@ -1,7 +1,9 @@
 """``glassnet plot``: decision regions of a 2-D model, or the training curves of a saved model."""
 
+import argparse
 
-def add_arguments(parser):
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     subparsers = parser.add_subparsers(dest="plot_kind", metavar="KIND", required=True)
 
     boundary = subparsers.add_parser(
@@ -22,7 +24,7 @@ def add_arguments(parser):
     curves.add_argument("--out", metavar="PNG", default="curves.png", help="PNG file (default curves.png)")
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     from .paths import check_outputs
 
     check_outputs([("--out", args.out)], inputs=[("MODEL", args.model)])
@@ -31,7 +33,7 @@ def run(args):
     return _boundary(args)
 
 
-def _curves(args):
+def _curves(args: argparse.Namespace) -> int:
     from ..errors import InvalidInputError
     from ..plots import plot_history
     from ..serialization import load_model
@@ -44,7 +46,7 @@ def _curves(args):
     return 0
 
 
-def _boundary(args):
+def _boundary(args: argparse.Namespace) -> int:
     from ..data import load_dataset
     from ..errors import InvalidInputError, require
     from ..model import TrainConfig, train_model

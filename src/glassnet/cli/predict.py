@@ -1,7 +1,17 @@
 """``glassnet predict``: apply a saved model to a CSV file."""
 
+from __future__ import annotations
 
-def add_arguments(parser):
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from ..model import Model
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL", help="model file written by glassnet train --out")
     parser.add_argument("data", metavar="DATA.csv",
                         help="CSV file with the model's feature columns (a target column is allowed and ignored)")
@@ -10,7 +20,7 @@ def add_arguments(parser):
     parser.add_argument("--out", metavar="PATH", help="write the predictions to PATH instead of standard output")
 
 
-def prediction_table(model, X, proba=False):
+def prediction_table(model: Model, X: ArrayLike, proba: bool = False) -> tuple[list[str], list[list[str]]]:
     """Return ``(header, rows)`` of the predictions for raw inputs ``X``."""
     from ..errors import InvalidInputError
 
@@ -25,9 +35,11 @@ def prediction_table(model, X, proba=False):
     probabilities = model.predict_proba(X)
     labels = model.predict(X)
     header = ["prediction"]
+    # Model.predict has raised above if the classifier has no class names.
+    assert model.class_names is not None
     if proba:
         header += [f"proba_{name}" for name in model.class_names]
-    rows = []
+    rows: list[list[str]] = []
     for label, row in zip(labels, probabilities):
         cells = [str(label)]
         if proba:
@@ -36,7 +48,7 @@ def prediction_table(model, X, proba=False):
     return header, rows
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     import csv
     import io
     import sys

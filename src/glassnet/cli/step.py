@@ -1,10 +1,11 @@
 """``glassnet step``: run training steps of a network file and explain each one."""
 
+import argparse
 import json
 import sys
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE",
                         help="network file (TOML or JSON) or a bundled example: lesson, sigmoid-2-2-2")
     parser.add_argument("--steps", type=int, default=None, metavar="N",
@@ -17,7 +18,7 @@ def add_arguments(parser):
                         help="print only the loss of each step and the final parameters")
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     from ..render.text import format_number, format_value, render_trace
     from .explain import check_precision, load_traces
 

@@ -4,14 +4,23 @@ Every option defaults to None so that ``TrainConfig.for_dataset`` supplies
 the per-data-set default; an option given on the command line overrides it.
 """
 
+from __future__ import annotations
+
 import argparse
+from typing import TYPE_CHECKING, Any
 
 from .train_files import TrainingFiles, add_file_arguments, apply_resume
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from ..data import Dataset, Split
+    from ..model import TrainConfig
 
 DATASET_NAMES = "iris, wine, breast-cancer, digits, moons, circles, spirals, xor, mnist1d"
 
 
-def _sizes(text):
+def _sizes(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError as exc:
@@ -21,7 +30,7 @@ def _sizes(text):
     return sizes
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = ("The defaults suit the small bundled data sets; xor and mnist1d have their own "
                      "(glassnet.model.DATASET_DEFAULTS). Options given here override them.")
     data = parser.add_argument_group("data")
@@ -90,13 +99,14 @@ CONFIG_OPTIONS = ("hidden", "activation", "dtype", "optimizer", "learning_rate",
                   "validation_fraction", "test_fraction")
 
 
-def config_from_args(args, dataset_name):
+def config_from_args(args: argparse.Namespace, dataset_name: str | None) -> TrainConfig:
     """Return the TrainConfig of ``dataset_name`` with the options given on the command line applied."""
     from ..errors import InvalidInputError
     from ..model import TrainConfig
 
     overrides = {name: getattr(args, name) for name in CONFIG_OPTIONS if getattr(args, name, None) is not None}
-    config = TrainConfig.for_dataset(dataset_name, **overrides)
+    # A CSV file has no per-data-set defaults, and no data set is named "".
+    config = TrainConfig.for_dataset(dataset_name or "", **overrides)
     # A resumed run takes every setting from its checkpoint, momentum included.
     if config.optimizer != "sgd" and not getattr(args, "resume", None):
         for option, value in (("--momentum", args.momentum), ("--nesterov", args.nesterov)):
@@ -108,7 +118,7 @@ def config_from_args(args, dataset_name):
     return config
 
 
-def load_training_data(args):
+def load_training_data(args: argparse.Namespace) -> Dataset:
     """Return the Dataset named by ``--dataset`` or read from ``--data``, or raise."""
     from ..data import load_csv, load_dataset
     from ..errors import InvalidInputError
@@ -124,7 +134,7 @@ def load_training_data(args):
     return load_csv(args.data, target=args.target, task=args.task)
 
 
-def split_for_training(dataset, config):
+def split_for_training(dataset: Dataset, config: TrainConfig) -> tuple[Split, NDArray[Any], NDArray[Any]]:
     """Return ``(split, X_test, y_test)``: train/validation parts and the test data.
 
     A data set with a published test set (mnist1d) keeps it, and its training
@@ -132,8 +142,14 @@ def split_for_training(dataset, config):
     0 (xor) the test data is empty.
     """
     from ..data import split_dataset
+    from ..errors import InvalidInputError
 
-    if dataset.X_test is not None:
+    if dataset.y is None:
+        raise InvalidInputError(
+            f"data set {dataset.name!r} has no target column; training and evaluation need one target per sample"
+        )
+    # Dataset checks that X_test and y_test are both arrays or both None.
+    if dataset.X_test is not None and dataset.y_test is not None:
         split = split_dataset(dataset.X, dataset.y, test_fraction=0.0,
                               validation_fraction=config.validation_fraction, seed=config.seed)
         return split, dataset.X_test, dataset.y_test
@@ -142,16 +158,18 @@ def split_for_training(dataset, config):
     return split, split.X_test, split.y_test
 
 
-def data_source(args, dataset):
+def data_source(args: argparse.Namespace, dataset: Dataset) -> dict[str, str]:
     """Return where the training data came from, stored in models and checkpoints."""
     import os
 
     if args.dataset is not None:
         return {"dataset": dataset.name}
+    # load_csv always stores the schema it used or made.
+    assert dataset.schema is not None
     return {"csv": os.path.abspath(args.data), "target": dataset.schema.target, "task": dataset.task}
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     from ..model import train_model
 
     checkpoint = apply_resume(args)
@@ -161,7 +179,7 @@ def run(args):
     classification = dataset.task == "classification"
     print(f"data set {dataset.name}: {len(split.X_train)} train, {len(split.X_val)} validation, "
           f"{len(X_test)} test samples, {dataset.X.shape[1]} features"
-          + (f", {len(dataset.class_names)} classes" if classification else ", regression"))
+          + (f", {dataset.n_classes} classes" if classification else ", regression"))
 
     schema = dataset.schema.to_dict() if dataset.schema is not None else None
     files = TrainingFiles(args, config.to_dict(), data_source(args, dataset))

@@ -6,10 +6,19 @@ calls :func:`add_file_arguments`, :func:`apply_resume` and
 :class:`TrainingFiles`.
 """
 
+from __future__ import annotations
+
+import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..training import Callback
+    from ..checkpoint import Checkpoint
+    from ..model import Model
 
 
-def add_file_arguments(parser):
+def add_file_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the file and progress options to the ``train`` parser."""
     group = parser.add_argument_group("files and progress")
     group.add_argument("--out", metavar="PATH", help="save the trained model to PATH (e.g. model.glassnet)")
@@ -29,7 +38,7 @@ def add_file_arguments(parser):
                             "(default auto)")
 
 
-def apply_resume(args):
+def apply_resume(args: argparse.Namespace) -> Checkpoint | None:
     """Load ``--resume`` and copy its training settings and data set name into ``args``.
 
     Returns the :class:`~glassnet.checkpoint.Checkpoint`, or None without ``--resume``.
@@ -39,7 +48,7 @@ def apply_resume(args):
     from ..checkpoint import load_checkpoint
     from ..errors import InvalidInputError
 
-    checkpoint = load_checkpoint(args.resume)
+    checkpoint: Checkpoint = load_checkpoint(args.resume)
     data = checkpoint.data or {}
     if not checkpoint.config or not ("dataset" in data or "csv" in data):
         raise InvalidInputError(
@@ -66,7 +75,7 @@ def apply_resume(args):
     return checkpoint
 
 
-def checkpoint_path(args):
+def checkpoint_path(args: argparse.Namespace) -> Path:
     """Return the checkpoint path: ``--checkpoint``, else derived from ``--out``."""
     if args.checkpoint:
         return Path(args.checkpoint)
@@ -88,7 +97,7 @@ class TrainingFiles:
         Where the data came from, e.g. ``{"dataset": "moons"}``.
     """
 
-    def __init__(self, args, config, data):
+    def __init__(self, args: argparse.Namespace, config: dict[str, Any], data: dict[str, str]) -> None:
         from ..checkpoint import InterruptCheckpoint
         from ..errors import InvalidInputError
 
@@ -111,12 +120,12 @@ class TrainingFiles:
             require("matplotlib", "plot", "--plot")
         self.interrupt = InterruptCheckpoint(checkpoint_path(args), config=config, data=data)
 
-    def callbacks(self):
+    def callbacks(self) -> list[Callback]:
         """Return the progress, checkpoint and Ctrl-C callbacks for :func:`fit`."""
         from ..checkpoint import CheckpointEvery
         from ..progress import make_progress
 
-        callbacks = []
+        callbacks: list[Callback] = []
         progress = make_progress(self.args.progress, config=self.config)
         if progress is not None:
             callbacks.append(progress)
@@ -127,16 +136,18 @@ class TrainingFiles:
         return callbacks
 
     @property
-    def interrupted(self):
+    def interrupted(self) -> bool:
         return self.interrupt.interrupted
 
-    def close(self):
+    def close(self) -> None:
         """Put back the SIGINT handler (needed when training raised)."""
         self.interrupt.close()
 
-    def write(self, model):
+    def write(self, model: Model) -> None:
         """Write ``--out``, ``--history`` and ``--plot`` for the trained model."""
         model.data = self.data
+        # train_model always stores the history that fit returned.
+        assert model.history is not None
         if self.args.out:
             from ..serialization import save_model
 
