@@ -263,3 +263,17 @@ def test_resume_from_epoch_checkpoint_is_bitwise(tmp_path):
     assert checkpoint.point.position == 0
     resumed = _run(resume=checkpoint, epochs=6)
     assert _same_parameters(uninterrupted, resumed)
+
+
+def test_save_checkpoint_without_epoch_rng_state_rejected(tmp_path):
+    # A state inside an epoch without the generator state could be written but never resumed.
+    from glassnet.training import History, TrainingState
+
+    network = gn.mlp([3, 4, 3], output="softmax", seed=1)
+    state = TrainingState(network=network, optimizer=gn.get_optimizer("sgd"), loss="categorical-cross-entropy",
+                          history=History(), epochs=2, batch_size=8, n_train=50, n_val=0, seed=0, epoch=1,
+                          position=8, rng=np.random.default_rng(0))
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(InvalidInputError, match="epoch 1 but has epoch_rng_state=None"):
+        save_checkpoint(path, state)
+    assert not path.exists()

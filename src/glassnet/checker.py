@@ -15,17 +15,29 @@ activation (or none), trained by plain SGD without momentum, weight decay,
 clipping or dropout.
 """
 
+from __future__ import annotations
+
 import json
 import re
 import tomllib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import activations as act
+from ._typing import FloatArray, JSONDict, StrPath
 from .errors import InvalidInputError
 from .network import DISPLAY_NAMES
+
+if TYPE_CHECKING:
+    from .netfile import Problem
+
+# Quantities of one recomputed step keyed by trace symbol: arrays, and the loss L as a float.
+Values: TypeAlias = dict[str, FloatArray | float]
 
 # Mistake kinds, most likely first. "{k}" is the Dense layer the mistake is made in.
 MISTAKES = {
@@ -75,7 +87,7 @@ class Mistake:
     upstream: str = ""
     function: str = "f"
 
-    def describe(self):
+    def describe(self) -> str:
         k = self.layer
         text = MISTAKES[self.kind].format(k=k, j=k - 1 if k > 1 else "")
         text = text.replace(f"dL/da{k} ", f"{self.upstream or f'dL/da{k}'} ")
@@ -86,18 +98,18 @@ class Mistake:
 class Spec:
     """Inputs of the recomputation: parameters before the step, data, activations, loss and learning rate."""
 
-    weights: list
-    biases: list
-    X: np.ndarray
-    t: np.ndarray
-    activations: list  # (kind, alpha) per Dense layer; kind "identity" when none follows
+    weights: list[FloatArray]
+    biases: list[FloatArray]
+    X: FloatArray
+    t: FloatArray
+    activations: list[tuple[str, float]]  # (kind, alpha) per Dense layer; kind "identity" when none follows
     loss: str
     reduction: str
     fused: bool
     learning_rate: float
 
 
-def spec_from_problem(problem):
+def spec_from_problem(problem: Problem) -> Spec:
     """Return the :class:`Spec` of a network file's problem, or raise for what recomputation does not cover."""
     from .optimizers import SGD
 
@@ -110,7 +122,7 @@ def spec_from_problem(problem):
             "Set training.optimizer = 'sgd' without momentum, weight_decay or clip_norm"
         )
     network = problem.network
-    activations = []
+    activations: list[tuple[str, float]] = []
     for dense in network.dense_layers:
         kind, alpha = "identity", 0.0
         for layer in network.layers:
@@ -132,21 +144,24 @@ def spec_from_problem(problem):
 
 # ---------------------------------------------------------------- recomputation
 
-def _activate(kind, alpha, z):
+def _activate(kind: str, alpha: float, z: FloatArray) -> FloatArray:
+    a: FloatArray
     if kind == "relu":
-        return act.relu(z)
-    if kind == "leaky_relu":
-        return act.leaky_relu(z, alpha)
-    if kind == "sigmoid":
-        return act.sigmoid(z)
-    if kind == "tanh":
-        return np.tanh(z)
-    if kind == "softmax":
-        return act.softmax(z)
-    return z.copy()
+        a = act.relu(z)
+    elif kind == "leaky_relu":
+        a = act.leaky_relu(z, alpha)
+    elif kind == "sigmoid":
+        a = act.sigmoid(z)
+    elif kind == "tanh":
+        a = np.tanh(z)
+    elif kind == "softmax":
+        a = act.softmax(z)
+    else:
+        a = z.copy()
+    return a
 
 
-def _derivative(kind, alpha, z, a, mistake_kind):
+def _derivative(kind: str, alpha: float, z: FloatArray, a: FloatArray, mistake_kind: str | None) -> FloatArray:
     """Return f'(z) for elementwise activations, computed the right or the wrong way."""
     if mistake_kind == "derivative_at_activation":
         z = a
@@ -157,22 +172,25 @@ def _derivative(kind, alpha, z, a, mistake_kind):
         return a * (1.0 - a)
     if kind == "tanh":
         return 1.0 - a * a
+    derivative: FloatArray
     if kind == "relu":
-        return act.relu_derivative(z)
-    if kind == "leaky_relu":
-        return act.leaky_relu_derivative(z, alpha)
-    return np.ones_like(z)
+        derivative = act.relu_derivative(z)
+    elif kind == "leaky_relu":
+        derivative = act.leaky_relu_derivative(z, alpha)
+    else:
+        derivative = np.ones_like(z)
+    return derivative
 
 
-def _divisor(spec, y):
+def _divisor(spec: Spec, y: FloatArray) -> int:
     if spec.reduction == "sum":
         return 1
     if spec.loss == "categorical-cross-entropy":
-        return y.shape[0]
+        return int(y.shape[0])
     return y.size
 
 
-def _loss_value(spec, y, t, divisor, factor):
+def _loss_value(spec: Spec, y: FloatArray, t: FloatArray, divisor: int, factor: float) -> float:
     if spec.loss == "half-squared-error":
         return factor * 0.5 * float(np.sum((y - t) ** 2)) / divisor
     if spec.loss == "mean-squared-error":
@@ -184,7 +202,7 @@ def _loss_value(spec, y, t, divisor, factor):
     return float(-np.sum(t * np.log(p))) / divisor
 
 
-def _loss_gradient(spec, y, t, divisor, factor):
+def _loss_gradient(spec: Spec, y: FloatArray, t: FloatArray, divisor: int, factor: float) -> FloatArray:
     if spec.loss == "half-squared-error":
         return factor * (y - t) / divisor
     if spec.loss == "mean-squared-error":
@@ -195,7 +213,15 @@ def _loss_gradient(spec, y, t, divisor, factor):
     return -t / np.maximum(y, 1e-15) / divisor
 
 
-def recompute(spec, mistake=None):
+@overload
+def recompute(spec: Spec, mistake: None = None) -> Values: ...
+
+
+@overload
+def recompute(spec: Spec, mistake: Mistake) -> Values | None: ...
+
+
+def recompute(spec: Spec, mistake: Mistake | None = None) -> Values | None:
     """Recompute every quantity of one SGD step, optionally making ``mistake``.
 
     Returns a dict keyed by trace symbol. A mistake that cannot be made on this
@@ -204,14 +230,16 @@ def recompute(spec, mistake=None):
     kind = mistake.kind if mistake else None
     at = mistake.layer if mistake else 0
     n_layers = len(spec.weights)
-    values = {"X": spec.X, "t": spec.t}
+    values: Values = {"X": spec.X, "t": spec.t}
     for k in range(1, n_layers + 1):
         values[f"W{k}"] = spec.weights[k - 1]
         values[f"b{k}"] = spec.biases[k - 1]
 
     # Forward pass.
+    # pre[k] and post[k] are z and a of Dense layer k. The input X fills index 0
+    # of both, so that indices match layer numbers; pre[0] is never read.
     inputs = [spec.X]
-    pre = [None]
+    pre = [spec.X]
     post = [spec.X]
     a = spec.X
     for k in range(1, n_layers + 1):
@@ -262,6 +290,7 @@ def recompute(spec, mistake=None):
     # Backward pass.
     sign = -1.0 if kind == "sign_of_error" else 1.0
     last_kind, last_alpha = spec.activations[-1]
+    delta: FloatArray
     if spec.fused:
         delta = sign * (y - spec.t) / used_divisor
         if kind == "sigmoid_derivative_not_cancelled":
@@ -272,9 +301,10 @@ def recompute(spec, mistake=None):
         if kind == "sigmoid_derivative_not_cancelled":
             return None
         grad = sign * _loss_gradient(spec, y, spec.t, used_divisor, factor)
-        delta = _through_activation(values, spec, n_layers, grad, "dL/dy", kind if at == n_layers else None)
-    deltas = {n_layers: delta}
-    new_weights = {}
+        delta = _through_activation(values, spec, n_layers, pre[n_layers], post[n_layers], grad, "dL/dy",
+                                    kind if at == n_layers else None)
+    deltas: dict[int, FloatArray] = {n_layers: delta}
+    new_weights: dict[int, tuple[FloatArray, FloatArray]] = {}
     for k in range(n_layers, 0, -1):
         delta = deltas[k]
         values[f"delta{k}"] = delta
@@ -293,7 +323,7 @@ def recompute(spec, mistake=None):
             db = delta.copy()
         values[f"dW{k}"] = dW
         values[f"db{k}"] = db
-        new_weights[k] = _update(spec, values, k, kind)
+        new_weights[k] = _update(spec, k, dW, db, kind)
         if k == 1:
             break
         W = spec.weights[k - 1]
@@ -309,7 +339,7 @@ def recompute(spec, mistake=None):
         if spec.activations[k - 2][0] == "identity":
             deltas[k - 1] = upstream
             continue
-        deltas[k - 1] = _through_activation(values, spec, k - 1, upstream, below_symbol,
+        deltas[k - 1] = _through_activation(values, spec, k - 1, pre[k - 1], post[k - 1], upstream, below_symbol,
                                             kind if at == k - 1 else None)
     for k, (W_new, b_new) in new_weights.items():
         values[f"W{k}_new"] = W_new
@@ -317,18 +347,21 @@ def recompute(spec, mistake=None):
     return values
 
 
-def _through_activation(values, spec, k, grad, grad_symbol, kind):
-    """Return delta_k = grad ⊙ f'(z_k), recording grad and the derivative under their symbols."""
+def _through_activation(values: Values, spec: Spec, k: int, z: FloatArray, a: FloatArray, grad: FloatArray,
+                        grad_symbol: str, kind: str | None) -> FloatArray:
+    """Return delta_k = grad ⊙ f'(z_k), recording grad and the derivative under their symbols.
+
+    ``z`` and ``a`` are the pre-activation and activation of Dense layer ``k``.
+    """
     activation, alpha = spec.activations[k - 1]
     if activation == "identity":
         return grad
     values[grad_symbol] = grad
-    z = values[f"z{k}"]
-    a = values["y" if k == len(spec.weights) else f"a{k}"]
     if activation == "softmax":
         if kind in ("forgot_activation_derivative",):
             return grad
-        return (grad - np.sum(grad * a, axis=1, keepdims=True)) * a
+        row_sums: FloatArray = np.sum(grad * a, axis=1, keepdims=True)
+        return (grad - row_sums) * a
     derivative = _derivative(activation, alpha, z, a, kind)
     values[f"{DISPLAY_NAMES[activation]}'(z{k})"] = derivative
     if kind == "forgot_activation_derivative":
@@ -336,20 +369,20 @@ def _through_activation(values, spec, k, grad, grad_symbol, kind):
     return grad * derivative
 
 
-def _update(spec, values, k, kind):
+def _update(spec: Spec, k: int, dW: FloatArray, db: FloatArray, kind: str | None) -> tuple[FloatArray, FloatArray]:
     lr = spec.learning_rate
     if kind == "learning_rate_twice":
         lr = lr * lr
     elif kind == "learning_rate_missing":
         lr = 1.0
     sign = 1.0 if kind == "added_gradient" else -1.0
-    W = spec.weights[k - 1] + sign * lr * values[f"dW{k}"] if values[f"dW{k}"].shape == spec.weights[k - 1].shape \
-        else spec.weights[k - 1] + sign * lr * values[f"dW{k}"].T
-    b = spec.biases[k - 1] + sign * lr * np.reshape(values[f"db{k}"], (-1, spec.biases[k - 1].size)).sum(axis=0)
+    W = spec.weights[k - 1] + sign * lr * dW if dW.shape == spec.weights[k - 1].shape \
+        else spec.weights[k - 1] + sign * lr * dW.T
+    b = spec.biases[k - 1] + sign * lr * np.reshape(db, (-1, spec.biases[k - 1].size)).sum(axis=0)
     return W, b
 
 
-def candidate_mistakes(spec):
+def candidate_mistakes(spec: Spec) -> Iterator[Mistake]:
     """Yield every :class:`Mistake` that applies to this network, most likely first."""
     n_layers = len(spec.weights)
     for kind in MISTAKES:
@@ -374,7 +407,7 @@ _ALIASES = [
 ]
 
 
-def normalize_symbol(symbol):
+def normalize_symbol(symbol: object) -> str:
     """Return the trace symbol for common ways of writing it (``δ2``, ``dL/dz2``, ``W2'``...)."""
     text = str(symbol).strip().replace("δ", "delta").replace("σ", "sigmoid")
     for pattern, replacement in _ALIASES:
@@ -383,7 +416,7 @@ def normalize_symbol(symbol):
     return text
 
 
-def close(answer, value, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+def close(answer: ArrayLike, value: ArrayLike, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> bool:
     """True when ``answer`` equals ``value`` within tolerance; singleton axes are ignored."""
     a = np.asarray(answer, dtype=float)
     v = np.asarray(value, dtype=float)
@@ -395,8 +428,8 @@ def close(answer, value, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
 @dataclass
 class AnswerResult:
     symbol: str
-    answer: object
-    expected: object
+    answer: FloatArray
+    expected: FloatArray | float
     correct: bool
     name: str = ""
 
@@ -405,20 +438,20 @@ class AnswerResult:
 class CheckReport:
     """Per-answer results and the diagnosis of the first wrong answer."""
 
-    results: list = field(default_factory=list)
-    unknown: list = field(default_factory=list)
+    results: list[AnswerResult] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
     first_wrong: str = ""
-    mistake: object = None
-    depends_on: tuple = ()
-    symbols: tuple = ()
+    mistake: Mistake | None = None
+    depends_on: tuple[str, ...] = ()
+    symbols: tuple[str, ...] = ()
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
         return all(result.correct for result in self.results) and not self.unknown
 
-    def to_dict(self):
+    def to_dict(self) -> JSONDict:
         return {
             "passed": self.passed,
             "rtol": self.rtol,
@@ -432,10 +465,10 @@ class CheckReport:
             "depends_on": list(self.depends_on),
         }
 
-    def format(self, reveal=False, precision=6):
+    def format(self, reveal: bool = False, precision: int = 6) -> str:
         from .render.text import format_value
 
-        lines = []
+        lines: list[str] = []
         for result in self.results:
             mark = "correct" if result.correct else "WRONG"
             line = f"{mark:>7}  {result.symbol} = {format_value(result.answer, precision)}"
@@ -460,12 +493,13 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def _builtin(value):
+def _builtin(value: ArrayLike) -> Any:
     array = np.asarray(value)
     return array.item() if array.ndim == 0 else array.tolist()
 
 
-def check_answers(answers, problem, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+def check_answers(answers: Mapping[str, Any], problem: Problem, rtol: float = DEFAULT_RTOL,
+                  atol: float = DEFAULT_ATOL) -> CheckReport:
     """Check a learner's answers against one step of ``problem`` and diagnose the first wrong one.
 
     Parameters
@@ -482,7 +516,7 @@ def check_answers(answers, problem, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
     network = problem.network.copy()
     trace = network.step(problem.X, problem.t, problem.loss, SGD(spec.learning_rate), trace=True)
     order = {symbol: position for position, symbol in enumerate(trace.symbols())}
-    normalized = {}
+    normalized: dict[str, FloatArray] = {}
     report = CheckReport(rtol=rtol, atol=atol, symbols=tuple(trace.symbols()))
     for symbol, value in answers.items():
         key = normalize_symbol(symbol)
@@ -490,7 +524,7 @@ def check_answers(answers, problem, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
             report.unknown.append(str(symbol))
             continue
         normalized[key] = _answer_array(value, symbol)
-    for symbol in sorted(normalized, key=order.get):
+    for symbol in sorted(normalized, key=order.__getitem__):
         expected = trace.value(symbol)
         correct = close(normalized[symbol], expected, rtol, atol)
         report.results.append(AnswerResult(symbol, normalized[symbol], expected, correct, trace[symbol].name))
@@ -502,7 +536,7 @@ def check_answers(answers, problem, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
     return report
 
 
-def _answer_array(value, symbol):
+def _answer_array(value: object, symbol: str) -> FloatArray:
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -513,7 +547,8 @@ def _answer_array(value, symbol):
     return array
 
 
-def diagnose(spec, answers, symbol, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+def diagnose(spec: Spec, answers: Mapping[str, FloatArray], symbol: str, rtol: float = DEFAULT_RTOL,
+             atol: float = DEFAULT_ATOL) -> Mistake | None:
     """Return the :class:`Mistake` that best explains ``answers[symbol]``, or None.
 
     Among mistakes whose recomputed ``symbol`` matches the answer, the one
@@ -543,7 +578,7 @@ def diagnose(spec, answers, symbol, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
     return best
 
 
-def load_answers(path):
+def load_answers(path: StrPath) -> JSONDict:
     """Read a learner's answers from a JSON or TOML file: a table of symbol = value."""
     from .netfile import read_text_file
 
@@ -561,4 +596,5 @@ def load_answers(path):
         raise InvalidInputError(f"{file} must contain a table of answers, e.g. delta2 = [[-0.07]]")
     if isinstance(document.get("answers"), dict):
         document = document["answers"]
-    return document
+    answers: JSONDict = document
+    return answers

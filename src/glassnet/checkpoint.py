@@ -13,14 +13,20 @@ Two callbacks write checkpoints during :func:`glassnet.training.fit`:
 the user presses Ctrl-C (SIGINT), after the batch in progress.
 """
 
+from __future__ import annotations
+
 import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
+from ._typing import FloatArray, JSONDict, RunState, StrPath
 from .errors import InvalidInputError, ModelFileError
 from .serialization import (
     network_arrays,
@@ -32,6 +38,10 @@ from .serialization import (
 )
 from .training import Callback, ResumePoint
 from .validation import check_positive_int
+
+if TYPE_CHECKING:
+    from .network import Sequential
+    from .optimizers import Optimizer
 
 logger = logging.getLogger(__name__)
 
@@ -58,14 +68,14 @@ class Checkpoint:
         Where the training data came from, e.g. ``{"dataset": "moons"}``.
     """
 
-    network: object
-    optimizer: object
+    network: Sequential
+    optimizer: Optimizer
     point: ResumePoint
-    layer_rngs: list = field(default_factory=list)
-    config: dict = None
-    data: dict = None
+    layer_rngs: list[JSONDict] = field(default_factory=list)
+    config: JSONDict | None = None
+    data: JSONDict | None = None
 
-    def restore(self, network, optimizer):
+    def restore(self, network: Sequential, optimizer: Optimizer) -> ResumePoint:
         """Copy the checkpoint into a freshly built ``network`` and ``optimizer``; return the ResumePoint.
 
         The network must have the checkpoint's architecture and the optimizer
@@ -88,7 +98,7 @@ class Checkpoint:
         return self.point
 
 
-def resume_point(state):
+def resume_point(state: RunState) -> ResumePoint:
     """Return the :class:`ResumePoint` of a :class:`~glassnet.training.TrainingState` between batches."""
     history = state.history
     records = [dict(record) for record in history.records]
@@ -98,14 +108,20 @@ def resume_point(state):
     if state.epoch == 0 or epoch_recorded:
         # Between epochs: the next epoch starts afresh from the generator as it is now.
         return ResumePoint(epoch=state.epoch + 1, position=0, step=state.step,
-                           rng_state=state.rng.bit_generator.state, total_loss=0.0, records=records,
+                           rng_state=dict(state.rng.bit_generator.state), total_loss=0.0, records=records,
                            callback_states=callback_states)
+    if state.epoch_rng_state is None:
+        raise InvalidInputError(
+            f"the training state is inside epoch {state.epoch} but has epoch_rng_state=None, so the run "
+            "cannot be resumed from it; save checkpoints from a callback of glassnet.training.fit"
+        )
     return ResumePoint(epoch=state.epoch, position=state.position, step=state.step,
                        rng_state=state.epoch_rng_state, total_loss=state.total_loss, records=records,
                        callback_states=callback_states)
 
 
-def save_checkpoint(path, state, *, config=None, data=None):
+def save_checkpoint(path: StrPath, state: RunState, *, config: JSONDict | None = None,
+                    data: JSONDict | None = None) -> None:
     """Write a checkpoint of the run in ``state`` (a TrainingState) to ``path``, atomically."""
     point = resume_point(state)
     callback_metadata, callback_arrays = _callback_parts(point.callback_states)
@@ -136,7 +152,7 @@ def save_checkpoint(path, state, *, config=None, data=None):
     write_archive(path, metadata, arrays)
 
 
-def load_checkpoint(path):
+def load_checkpoint(path: StrPath) -> Checkpoint:
     """Load a checkpoint written by :func:`save_checkpoint`.
 
     Raises
@@ -160,20 +176,20 @@ def load_checkpoint(path):
                       config=metadata.get("config"), data=metadata.get("data"))
 
 
-def _architecture(network):
+def _architecture(network: Sequential) -> tuple[str, list[JSONDict]]:
     # The initialiser name is not part of the architecture: parameters are restored anyway.
     layers = [{key: value for key, value in layer.config().items() if key != "init"} for layer in network.layers]
     return network.dtype.name, layers
 
 
-def _describe(network):
+def _describe(network: Sequential) -> str:
     sizes = [network.dense_layers[0].in_features] + [layer.out_features for layer in network.dense_layers]
     return f"sizes {sizes}, {network.dtype.name}, {len(network.layers)} layers"
 
 
-def _layer_rng_states(network):
-    groups = {}
-    saved = []
+def _layer_rng_states(network: Sequential) -> list[JSONDict]:
+    groups: dict[int, int] = {}
+    saved: list[JSONDict] = []
     for position, layer in enumerate(network.layers):
         rng = getattr(layer, "rng", None)
         if rng is None:
@@ -183,8 +199,8 @@ def _layer_rng_states(network):
     return saved
 
 
-def _restore_layer_rngs(network, layer_rngs):
-    shared = {}
+def _restore_layer_rngs(network: Sequential, layer_rngs: list[JSONDict]) -> None:
+    shared: dict[int, np.random.Generator] = {}
     for entry in layer_rngs:
         layer = network.layers[entry["layer"]]
         if entry["group"] in shared:
@@ -194,14 +210,14 @@ def _restore_layer_rngs(network, layer_rngs):
         shared[entry["group"]] = layer.rng
 
 
-def _check_generator_state(value, what, path):
+def _check_generator_state(value: Any, what: str, path: StrPath) -> None:
     try:
         np.random.PCG64().state = value
     except (TypeError, ValueError, KeyError, OverflowError) as exc:
         raise ModelFileError(f"{path}: {what} is not a valid PCG64 generator state ({exc})") from exc
 
 
-def _callback_parts(callback_states):
+def _callback_parts(callback_states: list[JSONDict]) -> tuple[list[JSONDict], dict[str, FloatArray]]:
     """Split callback states into JSON metadata and arrays.
 
     A state value that is an array, or a mapping of names to arrays (such as
@@ -209,17 +225,17 @@ def _callback_parts(callback_states):
     ``callbacks/<index>/<key>``. The metadata keeps ``{"arrays": {...}}`` or
     ``{"array": name}`` in its place.
     """
-    metadata = []
-    arrays = {}
+    metadata: list[JSONDict] = []
+    arrays: dict[str, FloatArray] = {}
     for index, entry in enumerate(callback_states):
-        saved = {}
+        saved: JSONDict = {}
         for key, value in entry["state"].items():
             prefix = f"callbacks/{index}/{key}"
             if isinstance(value, np.ndarray):
                 arrays[prefix] = value
                 saved[key] = {"array": prefix}
             elif isinstance(value, dict) and value and all(isinstance(v, np.ndarray) for v in value.values()):
-                names = {}
+                names: dict[str, str] = {}
                 for name, array in value.items():
                     arrays[f"{prefix}/{name}"] = array
                     names[name] = f"{prefix}/{name}"
@@ -230,11 +246,11 @@ def _callback_parts(callback_states):
     return metadata, arrays
 
 
-def _read_callback_states(saved, arrays, path):
+def _read_callback_states(saved: object, arrays: Mapping[str, FloatArray], path: StrPath) -> list[JSONDict]:
     if not isinstance(saved, list):
         raise ModelFileError(f"{path}: training callbacks must be a list")
-    used = set()
-    states = []
+    used: set[str] = set()
+    states: list[JSONDict] = []
     for entry in saved:
         if not isinstance(entry, dict) or not isinstance(entry.get("type"), str) \
                 or not isinstance(entry.get("state"), dict):
@@ -260,10 +276,10 @@ def _read_callback_states(saved, arrays, path):
     return states
 
 
-def _read_point(training, arrays, path):
+def _read_point(training: object, arrays: Mapping[str, FloatArray], path: StrPath) -> ResumePoint:
     if not isinstance(training, dict):
         raise ModelFileError(f"{path}: the checkpoint has no 'training' mapping")
-    numbers = {}
+    numbers: dict[str, int] = {}
     for key in ("epoch", "position", "step"):
         value = training.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -284,7 +300,7 @@ def _read_point(training, arrays, path):
                        callback_states=callback_states)
 
 
-def _read_layer_rngs(layer_rngs, network, path):
+def _read_layer_rngs(layer_rngs: object, network: Sequential, path: StrPath) -> list[JSONDict]:
     if not isinstance(layer_rngs, list):
         raise ModelFileError(f"{path}: layer_rngs must be a list")
     with_generator = [position for position, layer in enumerate(network.layers) if hasattr(layer, "rng")]
@@ -311,13 +327,14 @@ class CheckpointEvery(Callback):
         Stored in the checkpoint so ``glassnet train --resume`` can rebuild the run.
     """
 
-    def __init__(self, path, every, *, config=None, data=None):
+    def __init__(self, path: StrPath, every: int, *, config: JSONDict | None = None,
+                 data: JSONDict | None = None) -> None:
         self.path = path
         self.every = check_positive_int(every, "checkpoint_every")
         self.config = config
         self.data = data
 
-    def on_epoch_end(self, state):
+    def on_epoch_end(self, state: RunState) -> None:
         if state.epoch % self.every == 0 or state.epoch == state.epochs:
             save_checkpoint(self.path, state, config=self.config, data=self.data)
             logger.info("saved checkpoint %s at epoch %d", self.path, state.epoch)
@@ -337,31 +354,32 @@ class InterruptCheckpoint(Callback):
         True once a Ctrl-C stopped training and the checkpoint was written.
     """
 
-    def __init__(self, path, *, config=None, data=None, stream=None):
+    def __init__(self, path: StrPath, *, config: JSONDict | None = None, data: JSONDict | None = None,
+                 stream: TextIO | None = None) -> None:
         self.path = path
         self.config = config
         self.data = data
         self.stream = stream
         self.requested = False
         self.interrupted = False
-        self._previous_handler = None
+        self._previous_handler: signal.Handlers | Callable[[int, FrameType | None], Any] | int | None = None
 
-    def _handle(self, signum, frame):
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
 
-    def close(self):
+    def close(self) -> None:
         """Put back the previous SIGINT handler; call it if :func:`fit` raised."""
         if self._previous_handler is not None:
             signal.signal(signal.SIGINT, self._previous_handler)
             self._previous_handler = None
 
-    def on_train_begin(self, state):
+    def on_train_begin(self, state: RunState) -> None:
         if threading.current_thread() is threading.main_thread():
             self._previous_handler = signal.signal(signal.SIGINT, self._handle)
 
-    def on_batch_end(self, state):
+    def on_batch_end(self, state: RunState) -> None:
         if not self.requested or self.interrupted:
             return
         # Saved here, before any on_train_end hook (such as early stopping
@@ -371,7 +389,7 @@ class InterruptCheckpoint(Callback):
         state.stop_reason = "interrupted by Ctrl-C"
         state.stop_now = True
 
-    def on_train_end(self, state):
+    def on_train_end(self, state: RunState) -> None:
         self.close()
         if not self.interrupted:
             return

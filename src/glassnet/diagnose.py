@@ -17,18 +17,26 @@ Each finding is written in plain words with what to try. :class:`HealthMonitor`
 runs the same check from the fit loop every few epochs.
 """
 
+from __future__ import annotations
+
 import logging
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from ._typing import FloatArray, JSONDict, RunState
 from .errors import InvalidInputError, InvalidTypeError
 from .layers import Dense
-from .losses import get_loss
-from .trace import Trace
+from .losses import Loss, get_loss
+from .trace import Quantity, Trace
 from .training import Callback
 from .validation import check_positive_int, check_positive_number
+
+if TYPE_CHECKING:
+    from .network import Sequential
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +94,11 @@ class Finding:
     message: str
     advice: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         where = f"{self.layer}: " if self.layer else ""
         return f"{where}{self.message}. {self.advice}."
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "layer": self.layer, "message": self.message, "advice": self.advice}
 
 
@@ -106,12 +114,12 @@ class LayerHealth:
     name: str
     kind: str
     units: int
-    dead_units: int = None
-    saturated_units: int = None
-    weight_grad_norm: float = None
-    weight_norm: float = None
+    dead_units: int | None = None
+    saturated_units: int | None = None
+    weight_grad_norm: float | None = None
+    weight_norm: float | None = None
 
-    def to_dict(self):
+    def to_dict(self) -> JSONDict:
         return {key: value for key, value in self.__dict__.items()}
 
 
@@ -119,20 +127,20 @@ class LayerHealth:
 class HealthReport:
     """Result of :func:`diagnose`: per-layer statistics and the findings."""
 
-    layers: list = field(default_factory=list)
-    findings: list = field(default_factory=list)
-    loss: float = None
+    layers: list[LayerHealth] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    loss: float | None = None
     batch_size: int = 0
 
     @property
-    def healthy(self):
+    def healthy(self) -> bool:
         return not self.findings
 
-    def kinds(self):
+    def kinds(self) -> list[str]:
         """Return the kinds of the findings, in order, e.g. ``["dead", "vanishing"]``."""
         return [finding.kind for finding in self.findings]
 
-    def to_dict(self):
+    def to_dict(self) -> JSONDict:
         return {
             "batch_size": self.batch_size,
             "loss": self.loss,
@@ -141,7 +149,7 @@ class HealthReport:
             "findings": [finding.to_dict() for finding in self.findings],
         }
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = [f"Numerical health on a batch of {self.batch_size} samples"
                  + (f", loss {self.loss:.6g}" if self.loss is not None else "")]
         lines.append(f"{'layer':<14}{'units':>6}  {'dead':>6}  {'saturated':>9}  {'||dW||':>10}")
@@ -157,8 +165,9 @@ class HealthReport:
         return "\n".join(lines)
 
 
-def diagnose(network, X, t=None, loss="half-squared-error", *, learning_rate=None, dead_fraction=0.0,
-             saturated_fraction=0.9, ratio=1e3, max_grad_norm=1e3):
+def diagnose(network: Sequential, X: ArrayLike, t: ArrayLike | None = None, loss: str | Loss = "half-squared-error",
+             *, learning_rate: float | None = None, dead_fraction: float = 0.0, saturated_fraction: float = 0.9,
+             ratio: float = 1e3, max_grad_norm: float = 1e3) -> HealthReport:
     """Check a network's numerical health on one batch, without changing it.
 
     Parameters
@@ -199,35 +208,36 @@ def diagnose(network, X, t=None, loss="half-squared-error", *, learning_rate=Non
             raise InvalidInputError(f"{argument}={value!r} is invalid; expected a fraction between 0 and 1")
     if learning_rate is not None:
         learning_rate = check_positive_number(learning_rate, "learning_rate")
-    loss = get_loss(loss)
-    X = network.prepare_input(X)
-    if X.shape[0] == 0:
-        raise InvalidInputError(f"X is empty (shape {X.shape}); diagnose needs at least one sample")
+    loss_function: Loss = get_loss(loss)
+    batch: FloatArray = network.prepare_input(X)
+    if batch.shape[0] == 0:
+        raise InvalidInputError(f"X is empty (shape {batch.shape}); diagnose needs at least one sample")
+    targets: FloatArray | None = None
     if t is not None:
-        t = loss.prepare_targets(t, (X.shape[0], network.out_features), network.dtype)
+        targets = loss_function.prepare_targets(t, (batch.shape[0], network.out_features), network.dtype)
 
-    report = HealthReport(batch_size=X.shape[0])
+    report = HealthReport(batch_size=batch.shape[0])
     broken = _non_finite_parameter(network)
     if broken is not None:
         report.findings.append(broken)
 
-    trace = Trace(loss_name=loss.name, reduction=loss.reduction, fused=network.is_fused(loss),
-                  batch_size=X.shape[0])
+    trace = Trace(loss_name=loss_function.name, reduction=loss_function.reduction,
+                  fused=network.is_fused(loss_function), batch_size=batch.shape[0])
     saved_grads = {name: grad.copy() for name, grad in network.gradients()}
     network.eval()
     try:
         with np.errstate(all="ignore"):
-            if t is None:
-                network.forward_prepared(X, trace)
+            if targets is None:
+                network.forward_prepared(batch, trace)
             else:
-                report.loss = network.loss_and_backward(X, t, loss, trace)
-            _collect_layers(network, loss, t is not None, report, dead_fraction, saturated_fraction)
+                report.loss = network.loss_and_backward(batch, targets, loss_function, trace)
+            _collect_layers(network, loss_function, targets is not None, report, dead_fraction, saturated_fraction)
     finally:
         network.train()
         for name, grad in network.gradients():
             np.copyto(grad, saved_grads[name])
 
-    if t is not None:
+    if targets is not None:
         _check_gradient_flow(report, ratio, max_grad_norm)
         if learning_rate is not None:
             _check_update_size(report, learning_rate)
@@ -238,7 +248,7 @@ def diagnose(network, X, t=None, loss="half-squared-error", *, learning_rate=Non
     return report
 
 
-def _non_finite_parameter(network):
+def _non_finite_parameter(network: Sequential) -> Finding | None:
     for name, value in network.parameters():
         if not np.isfinite(value).all():
             index = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
@@ -249,7 +259,8 @@ def _non_finite_parameter(network):
     return None
 
 
-def _collect_layers(network, loss, with_gradients, report, dead_fraction, saturated_fraction):
+def _collect_layers(network: Sequential, loss: Loss, with_gradients: bool, report: HealthReport,
+                    dead_fraction: float, saturated_fraction: float) -> None:
     fused_output = network.layers[-1] if network.is_fused(loss) else None
     for layer in network.layers:
         if isinstance(layer, Dense):
@@ -291,7 +302,7 @@ def _collect_layers(network, loss, with_gradients, report, dead_fraction, satura
                     ADVICE["saturated"]))
 
 
-def _norm(array):
+def _norm(array: ArrayLike) -> float:
     """Return the L2 norm of ``array`` in float64, scaled first so that large finite values do not overflow."""
     values = np.asarray(array, dtype=np.float64)
     largest = float(np.max(np.abs(values))) if values.size else 0.0
@@ -300,7 +311,7 @@ def _norm(array):
     return largest * float(np.linalg.norm(values / largest))
 
 
-def _check_update_size(report, learning_rate):
+def _check_update_size(report: HealthReport, learning_rate: float) -> None:
     for layer in report.layers:
         if layer.weight_grad_norm is None or not layer.weight_norm:
             continue
@@ -314,9 +325,9 @@ def _check_update_size(report, learning_rate):
                 ADVICE["exploding"]))
 
 
-def _check_gradient_flow(report, ratio, max_grad_norm):
+def _check_gradient_flow(report: HealthReport, ratio: float, max_grad_norm: float) -> None:
     dense = [layer for layer in report.layers if layer.weight_grad_norm is not None]
-    norms = [layer.weight_grad_norm for layer in dense]
+    norms = [layer.weight_grad_norm for layer in dense if layer.weight_grad_norm is not None]
     if not norms or not all(math.isfinite(norm) for norm in norms):
         return
     listing = ", ".join(f"{layer.name} {layer.weight_grad_norm:.3g}" for layer in dense)
@@ -342,7 +353,7 @@ def _check_gradient_flow(report, ratio, max_grad_norm):
             ADVICE["exploding"]))
 
 
-def _first_non_finite(trace):
+def _first_non_finite(trace: Trace) -> Finding | None:
     """Return a finding for the first traced quantity with NaN or inf, or None."""
     for quantity in trace.quantities:
         value = np.asarray(quantity.value)
@@ -360,7 +371,7 @@ def _first_non_finite(trace):
     return None
 
 
-def _layer_name(quantity):
+def _layer_name(quantity: Quantity) -> str:
     if quantity.phase == "loss" or not quantity.layer:
         return ""
     return f"layer {quantity.layer}"
@@ -384,15 +395,16 @@ class HealthMonitor(Callback):
         Epochs between checks.
     """
 
-    def __init__(self, X, t=None, loss="half-squared-error", every=1, **options):
+    def __init__(self, X: ArrayLike, t: ArrayLike | None = None, loss: str | Loss = "half-squared-error",
+                 every: int = 1, **options: Any) -> None:
         self.X = X
         self.t = t
         self.loss = loss
         self.every = check_positive_int(every, "every")
         self.options = options
-        self.reports = []
+        self.reports: list[tuple[int, HealthReport]] = []
 
-    def on_epoch_end(self, state):
+    def on_epoch_end(self, state: RunState) -> None:
         if state.epoch % self.every:
             return
         report = diagnose(state.network, self.X, self.t, self.loss, **self.options)

@@ -29,21 +29,31 @@ Every invalid entry raises :class:`~glassnet.errors.InvalidInputError` whose
 message names the key (``layers[1].W``), the value seen and what is expected.
 """
 
+from __future__ import annotations
+
 import json
 import math
 import tomllib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
+from ._typing import FloatArray, JSONDict, StrPath
 from .errors import DivergenceError, InvalidInputError, InvalidTypeError
 from .initializers import INITIALIZERS
-from .layers import ACTIVATIONS, Dense, Dropout, make_activation
-from .losses import LOSSES, REDUCTIONS, get_loss
+from .layers import ACTIVATIONS, Dense, Dropout, Layer, make_activation
+from .losses import LOSSES, REDUCTIONS, Loss, get_loss
 from .network import Sequential
-from .optimizers import OPTIMIZERS, get_optimizer
+from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
+
+if TYPE_CHECKING:
+    from .trace import Trace
 
 TOP_LEVEL_KEYS = ("network", "layers", "data", "training")
 NETWORK_KEYS = ("dtype", "seed", "name", "description")
@@ -54,7 +64,7 @@ DATA_KEYS = ("X", "t")
 MAX_TRACED_STEPS = 10_000
 
 TRAINING_KEYS = ("loss", "reduction", "optimizer", "learning_rate", "steps")
-OPTIMIZER_OPTIONS = {
+OPTIMIZER_OPTIONS: dict[str, tuple[str, ...]] = {
     "sgd": ("momentum", "nesterov", "weight_decay", "clip_norm"),
     "adam": ("beta1", "beta2", "eps", "weight_decay", "clip_norm"),
     "adamw": ("beta1", "beta2", "eps", "weight_decay", "clip_norm"),
@@ -72,17 +82,17 @@ class Problem:
     """Everything a network file states: the network, a batch, and how to train on it."""
 
     network: Sequential
-    X: np.ndarray
-    t: np.ndarray
-    loss: object
-    optimizer: object
+    X: FloatArray
+    t: FloatArray
+    loss: Loss
+    optimizer: Optimizer
     steps: int = 1
     source: str = ""
-    settings: dict = field(default_factory=dict)
+    settings: JSONDict = field(default_factory=dict)
     name: str = ""
     description: str = ""
 
-    def run(self, steps=None):
+    def run(self, steps: int | None = None) -> list[Trace]:
         """Run ``steps`` traced training steps and return their traces.
 
         Raises DivergenceError at the first step that records a non-finite
@@ -95,7 +105,7 @@ class Problem:
                 f"steps = {count} is too many to trace: every step keeps all its quantities in memory. "
                 f"Use at most {MAX_TRACED_STEPS}, or train with glassnet.training.fit, which keeps no trace"
             )
-        traces = []
+        traces: list[Trace] = []
         for _ in range(count):
             # The check below reports overflow, so NumPy's warnings are silenced.
             with np.errstate(over="ignore", invalid="ignore"):
@@ -105,7 +115,7 @@ class Problem:
         return traces
 
 
-def _check_finite(trace, step):
+def _check_finite(trace: Trace, step: int) -> None:
     values = [(q.symbol, q.value) for q in trace] + list(trace.parameters_after.items())
     for symbol, value in values:
         value = np.asarray(value)
@@ -118,19 +128,19 @@ def _check_finite(trace, step):
             )
 
 
-def lesson_path():
+def lesson_path() -> Traversable:
     """Return the path of the bundled lesson network file."""
     return example_path("lesson")
 
 
-def example_path(name):
+def example_path(name: str) -> Traversable:
     """Return the path of a bundled example network file (``lesson``, ``sigmoid-2-2-2``)."""
     if name not in EXAMPLES:
         raise InvalidInputError(f"no bundled example {name!r}; the examples are: {', '.join(EXAMPLES)}")
     return resources.files("glassnet") / "examples" / EXAMPLES[name]
 
 
-def read_text_file(file, kind, missing_hint=""):
+def read_text_file(file: Path, kind: str, missing_hint: str = "") -> str:
     """Return the UTF-8 text of a TOML or JSON input file, or raise naming ``kind`` and the file."""
     if file.is_dir():
         raise InvalidInputError(f"{kind} {str(file)!r} is a folder; give the path of a TOML or JSON file")
@@ -146,7 +156,7 @@ def read_text_file(file, kind, missing_hint=""):
         ) from exc
 
 
-def load_problem(path=None, overrides=None):
+def load_problem(path: StrPath | None = None, overrides: Mapping[str, Any] | None = None) -> Problem:
     """Read a network file (TOML or JSON) and return a :class:`Problem`.
 
     Parameters
@@ -174,7 +184,7 @@ def load_problem(path=None, overrides=None):
     return problem_from_dict(document, source=source, overrides=overrides)
 
 
-def parse_network_text(text, name="network.toml"):
+def parse_network_text(text: str, name: str = "network.toml") -> Any:
     """Parse the text of a network file: JSON when ``name`` ends in ``.json``, TOML otherwise."""
     if name.lower().endswith(".json"):
         try:
@@ -187,14 +197,14 @@ def parse_network_text(text, name="network.toml"):
         raise InvalidInputError(f"{name} is not valid TOML: {exc}") from exc
 
 
-def _invalid(key, value, expected):
+def _invalid(key: str, value: object, expected: str) -> InvalidInputError:
     shown = repr(value)
     if len(shown) > 60:
         shown = shown[:57] + "..."
     return InvalidInputError(f"{key} = {shown} is invalid; expected {expected}")
 
 
-def _check_keys(table, key, allowed):
+def _check_keys(table: Iterable[str], key: str, allowed: Sequence[str]) -> None:
     unknown = [name for name in table if name not in allowed]
     if unknown:
         raise InvalidInputError(
@@ -202,7 +212,7 @@ def _check_keys(table, key, allowed):
         )
 
 
-def _table(document, key, required=True):
+def _table(document: JSONDict, key: str, required: bool = True) -> JSONDict:
     value = document.get(key)
     if value is None:
         if required:
@@ -213,14 +223,15 @@ def _table(document, key, required=True):
     return value
 
 
-def _integer(table, key, where, minimum=1):
+def _integer(table: JSONDict, key: str, where: str, minimum: int = 1) -> int:
     value = table[key]
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise _invalid(f"{where}.{key}", value, f"an integer >= {minimum}")
     return value
 
 
-def _number(table, key, where, default, minimum=None, below=None, allow_minimum=True):
+def _number(table: JSONDict, key: str, where: str, default: float, minimum: float | None = None,
+            below: float | None = None, allow_minimum: bool = True) -> float:
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise _invalid(f"{where}.{key}", value, "a finite number")
@@ -234,14 +245,14 @@ def _number(table, key, where, default, minimum=None, below=None, allow_minimum=
     return value
 
 
-def _choice(table, key, where, default, options):
+def _choice(table: JSONDict, key: str, where: str, default: str, options: Sequence[str]) -> str:
     value = table.get(key, default)
     if not isinstance(value, str) or value.lower().replace("_", "-") not in [o.replace("_", "-") for o in options]:
         raise _invalid(f"{where}.{key}", value, f"one of: {', '.join(options)}")
     return value
 
 
-def _matrix(value, key, shape):
+def _matrix(value: object, key: str, shape: tuple[int, ...] | None) -> NDArray[np.float64]:
     """Return ``value`` as a float array of ``shape``, naming ``key`` in any error."""
     expected = f"numbers of shape {shape}" if shape else "an array of numbers"
     if isinstance(value, (str, bool, dict)) or value is None:
@@ -265,7 +276,8 @@ def _matrix(value, key, shape):
     return array
 
 
-def _layer(table, index, previous_out, dtype, rng, activation_override):
+def _layer(table: object, index: int, previous_out: int | None, dtype: str, rng: np.random.Generator,
+           activation_override: str | None) -> tuple[list[Layer], int]:
     where = f"layers[{index}]"
     if not isinstance(table, dict):
         raise _invalid(where, table, "a table with in_features, out_features and activation")
@@ -299,9 +311,9 @@ def _layer(table, index, previous_out, dtype, rng, activation_override):
                                 "alpha is the slope of 'leaky_relu' only")
     dropout = _number(table, "dropout", where, 0.0, minimum=0.0, below=1.0)
 
-    layers = [Dense(in_features, out_features, W=W, b=b, init=init.replace("-", "_"), seed=rng, dtype=dtype)]
+    layers: list[Layer] = [Dense(in_features, out_features, W=W, b=b, init=init.replace("-", "_"), seed=rng, dtype=dtype)]
     if activation not in ("identity", "linear"):
-        options = {}
+        options: dict[str, float] = {}
         if "alpha" in table:
             options["alpha"] = _number(table, "alpha", where, 0.01, minimum=0.0)
         layers.append(make_activation(activation, **options))
@@ -310,7 +322,7 @@ def _layer(table, index, previous_out, dtype, rng, activation_override):
     return layers, out_features
 
 
-def _network(document, overrides):
+def _network(document: JSONDict, overrides: dict[str, Any]) -> tuple[Sequential, JSONDict]:
     table = _table(document, "network", required=False)
     _check_keys(table, "network", NETWORK_KEYS)
     dtype = _choice(table, "dtype", "network", "float64", ["float32", "float64"])
@@ -328,8 +340,8 @@ def _network(document, overrides):
         raise _invalid("layers", layer_tables, "a non-empty list of tables, one per Dense layer")
     hidden_activation = overrides.pop("hidden_activation", None)
     rng = np.random.default_rng(seed)
-    layers = []
-    previous_out = None
+    layers: list[Layer] = []
+    previous_out: int | None = None
     for index, layer_table in enumerate(layer_tables):
         last = index == len(layer_tables) - 1
         override = None if last else hidden_activation
@@ -338,10 +350,10 @@ def _network(document, overrides):
     return Sequential(layers, dtype=dtype), table
 
 
-def _optimizer(training):
+def _optimizer(training: JSONDict) -> Optimizer:
     name = _choice(training, "optimizer", "training", "sgd", sorted(OPTIMIZERS)).lower()
     allowed = OPTIMIZER_OPTIONS.get(name, ())
-    options = {}
+    options: JSONDict = {}
     for key, value in training.items():
         if key in TRAINING_KEYS:
             continue
@@ -354,12 +366,13 @@ def _optimizer(training):
     options["learning_rate"] = _number(training, "learning_rate", "training", 0.1, minimum=0.0,
                                        allow_minimum=False)
     try:
-        return get_optimizer(name, **options)
+        optimizer: Optimizer = get_optimizer(name, **options)
+        return optimizer
     except (InvalidInputError, InvalidTypeError) as exc:
         raise InvalidInputError(f"training: {exc}") from exc
 
 
-def problem_from_dict(document, source="", overrides=None):
+def problem_from_dict(document: object, source: str = "", overrides: Mapping[str, Any] | None = None) -> Problem:
     """Build a :class:`Problem` from a parsed network file (a dict as TOML or JSON gives it)."""
     if not isinstance(document, dict):
         raise _invalid("the top level", document, "a table (mapping) with [network], [[layers]], [data], [training]")
