@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+    from ..losses import Loss
     from ..network import Sequential
 
 
@@ -63,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from ..gradcheck import gradcheck
     from ..netfile import load_problem
 
+    loss: str | Loss
     if args.layers:
         args.activation = args.activation or "tanh"
         args.batch_size = 5 if args.batch_size is None else args.batch_size
