@@ -66,3 +66,15 @@ def test_softplus_no_warning_large_input():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert act.softplus(np.array([1000.0]))[0] == 1000.0
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_small_arrays_match_large(dtype):
+    # Small arrays check for overflow with one reduction, large ones silence it: same values.
+    values = np.array([-1e4, -800.0, -710.0, -100.0, -89.0, -5.0, 0.0, 5.0, 1e4], dtype=dtype)
+    large = np.tile(values, 100)
+    with np.errstate(all="raise", under="ignore"):
+        small_result = act.sigmoid(values)
+        large_result = act.sigmoid(large)
+    np.testing.assert_array_equal(np.tile(small_result, 100), large_result)
+    assert small_result[0] == 0.0 and small_result[-1] == 1.0

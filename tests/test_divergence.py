@@ -154,7 +154,7 @@ def test_finite_guard_large_finite_parameters_pass():
         np.testing.assert_array_equal(value, expected.get_parameters()[name])
 
 
-def test_finite_guard_overflowing_update_restores_exactly():
+def test_guard_overflow_restores_exactly():
     # W = 3e38 minus lr · dW = -1e38 gives 4e38, beyond float32's largest value 3.4e38.
     network = gn.Sequential([gn.Dense(1, 2, W=[[3e38, 0.5]], b=[0.25, -0.125])], dtype="float32")
     before = network.get_parameters()
@@ -166,7 +166,7 @@ def test_finite_guard_overflowing_update_restores_exactly():
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_finite_guard_non_finite_gradient_changes_nothing(bad):
+def test_guard_non_finite_gradient_keeps_parameters(bad):
     network = gn.mlp([2, 3, 1], seed=1, dtype="float64")
     before = network.get_parameters()
     grads = {1: {"W": np.ones((2, 3)), "b": np.ones(3)}, 2: {"W": np.ones((3, 1)), "b": np.array([bad])}}

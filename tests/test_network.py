@@ -122,3 +122,42 @@ def test_mlp_builder_reproducible():
     for (_, a), (_, b) in zip(first.parameters(), second.parameters()):
         np.testing.assert_array_equal(a, b)
     assert first.dtype == np.float32
+
+
+def test_parameters_and_gradients_share_flat_buffers():
+    network = gn.mlp([3, 4, 4, 2], seed=0)
+    slots = network.slots()
+    assert slots.flat is not None
+    assert slots.flat.params.size == network.n_parameters
+    for (name, _, param, grad), (layout_name, start, stop) in zip(slots, slots.flat.layout):
+        assert name == layout_name
+        assert np.shares_memory(param, slots.flat.params[start:stop])
+        assert np.shares_memory(grad, slots.flat.grads[start:stop])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_flat_update_equals_update_per_parameter(dtype):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((5, 3))
+    T = rng.standard_normal((5, 2))
+    flat = gn.mlp([3, 4, 4, 2], output="identity", seed=0, dtype=dtype)
+    each = flat.copy()
+    for _ in range(3):
+        flat.step(X, T, "mse", gn.SGD(learning_rate=0.1))
+        each.loss_and_backward(each.prepare_input(X), T.astype(dtype), gn.get_loss("mse"))
+        gn.SGD(learning_rate=0.1).step(list(each.slots()))  # a plain list: one update per parameter
+    for name, value in flat.get_parameters().items():
+        np.testing.assert_array_equal(value, each.get_parameters()[name])
+
+
+def test_replaced_parameter_array_is_trained():
+    network = gn.Sequential([gn.Dense(1, 1, W=[[0.0]], b=[0.0])])
+    assert network.slots().flat is not None
+    network.step([[1.0]], [[1.0]], "half-squared-error", gn.SGD(learning_rate=0.5))
+    replacement = np.array([[2.0]])
+    network.layers[0].params["W"] = replacement
+    assert network.slots().flat is None
+    # y = 2 + 0.5 = 2.5, dL/dW = (y - t) x = 1.5, so W becomes 2 - 0.5 · 1.5.
+    network.step([[1.0]], [[1.0]], "half-squared-error", gn.SGD(learning_rate=0.5))
+    assert network.layers[0].params["W"] is replacement
+    assert replacement[0, 0] == 1.25

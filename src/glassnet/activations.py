@@ -13,22 +13,34 @@ PyTorch and scikit-learn).
 import numpy as np
 
 
+# Arguments below which exp cannot overflow (log of the largest float is 709.78 and 88.72).
+_EXP_SAFE = {np.dtype(np.float64): 709.0, np.dtype(np.float32): 88.0}
+# Arrays up to this size are checked for overflow before exp instead of silencing it.
+_SMALL = 256
+
+
 def sigmoid(z, out=None):
     """Return ``1 / (1 + exp(-z))`` for any finite ``z``, written into ``out`` when given.
 
     For ``z`` below about -709 (float64) or -88.7 (float32) ``exp(-z)``
     overflows to inf and the result is ``1 / inf = 0``, the correctly rounded
-    limit, so that overflow is silenced on purpose. Four NumPy calls, because
-    this sits in the training loop of small networks.
+    limit, so that overflow is silenced on purpose. Four or five NumPy calls,
+    because this sits in the training loop of small networks.
     """
     z = np.asarray(z)
     if z.dtype.kind != "f":
         z = z.astype(np.float64)
-    with np.errstate(over="ignore"):
-        e = np.negative(z, out=out)
+    e = np.negative(z, out=out)
+    limit = _EXP_SAFE.get(e.dtype)
+    if limit is not None and 0 < e.size <= _SMALL and np.maximum.reduce(e, axis=None) < limit:
+        # No element can overflow, which one reduction over a small array shows faster
+        # than np.errstate can be entered and left.
         np.exp(e, out=e)
+    else:
+        with np.errstate(over="ignore"):
+            np.exp(e, out=e)
     e += 1.0
-    return np.divide(1.0, e, out=e)
+    return np.reciprocal(e, out=e)
 
 
 def sigmoid_derivative_from_output(a):
@@ -43,7 +55,7 @@ def tanh_derivative_from_output(a):
 
 def relu(z, out=None):
     """Return ``max(z, 0)``, written into ``out`` when given."""
-    return np.maximum(z, 0, out=out)
+    return np.maximum(z, 0.0, out=out)
 
 
 def relu_derivative(z):

@@ -163,7 +163,9 @@ class Dense(Layer):
         if x.dtype != W.dtype:
             x = x.astype(W.dtype)
         self.x = x
-        z = np.matmul(x, W, out=out)  # (batch, in) · (in, out) -> (batch, out)
+        # np.dot rather than np.matmul: the same BLAS product for 2-D arrays, with less
+        # overhead per call, which is most of the cost in small networks.
+        z = np.dot(x, W, out=out)  # (batch, in) · (in, out) -> (batch, out)
         z += self.params["b"]
         return z
 
@@ -171,11 +173,14 @@ class Dense(Layer):
         self._require_forward(self.x)
         W = self.params["W"]
         delta = np.asarray(grad_output, dtype=W.dtype)
-        np.matmul(self.x.T, delta, out=self.grads["W"])  # (in, batch) · (batch, out)
-        np.add.reduce(delta, axis=0, out=self.grads["b"])
+        np.dot(self.x.T, delta, out=self.grads["W"])  # (in, batch) · (batch, out)
+        if delta.shape[0] == 1:
+            np.copyto(self.grads["b"], delta[0])  # the sum over a batch of one row is that row
+        else:
+            np.add.reduce(delta, axis=0, out=self.grads["b"])
         if not self.compute_input_grad:
             return None
-        return np.matmul(delta, W.T, out=out)  # (batch, out) · (out, in)
+        return np.dot(delta, W.T, out=out)  # (batch, out) · (out, in)
 
 
 class Activation(Layer):
@@ -216,7 +221,7 @@ class ReLU(Activation):
 
     def backward(self, grad_output, out=None):
         self._require_forward(self.a)
-        return np.multiply(grad_output, self.z > 0, out=out)
+        return np.multiply(grad_output, self.z > 0.0, out=out)
 
 
 class LeakyReLU(Activation):

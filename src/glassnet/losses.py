@@ -59,6 +59,8 @@ class Loss:
 
     def prepare_targets(self, t, y_shape, dtype):
         """Return targets as an array of the output's shape and dtype, or raise."""
+        if type(t) is np.ndarray and t.shape == y_shape and t.dtype == dtype and all_finite(t):
+            return t  # already what the loss needs, as in a training loop
         _reject_missing(t)
         t = np.asarray(t)
         if t.dtype.kind not in "biuf":

@@ -203,16 +203,26 @@ class Optimizer:
         self.state = {name: {k: np.array(v) for k, v in values.items()} for name, values in saved["state"].items()}
 
 
+# Name of the update that covers every parameter of a network at once.
+ALL_PARAMETERS = "all parameters"
+
+
 class PendingUpdate:
-    """One parameter's computed update: ``param *= scale``, then ``param -= change``."""
+    """A computed update: ``param *= scale``, then ``param -= change``.
 
-    __slots__ = ("name", "param", "change", "scale")
+    ``param`` is one parameter, or with ``name == ALL_PARAMETERS`` the flat
+    array of all of them; then ``layout`` gives each parameter's
+    ``(name, start, stop)`` slice, as in :class:`glassnet.network.FlatBuffers`.
+    """
 
-    def __init__(self, name, param, change, scale=1.0):
+    __slots__ = ("name", "param", "change", "scale", "layout")
+
+    def __init__(self, name, param, change, scale=1.0, layout=None):
         self.name = name
         self.param = param
         self.change = change
         self.scale = scale
+        self.layout = layout if layout is not None else ((name, 0, param.size),)
 
 
 def apply_updates(updates):
@@ -278,6 +288,18 @@ class SGD(Optimizer):
         self.iterations += 1
         learning_rate = self.learning_rate
         pending = self._pending
+        flat = getattr(slots, "flat", None)
+        if flat is not None:
+            # Every parameter lives in one array (see Sequential.slots): one update for all of them.
+            if pending is not None:
+                change = self._change_array(ALL_PARAMETERS, flat.params)
+                np.multiply(flat.grads, learning_rate, out=change)
+                pending.append(PendingUpdate(ALL_PARAMETERS, flat.params, change, layout=flat.layout))
+                return
+            scratch = self._change_array(ALL_PARAMETERS, flat.params)
+            np.multiply(flat.grads, learning_rate, out=scratch)
+            flat.params -= scratch
+            return
         for name, _, param, grad in slots:
             if pending is not None:
                 change = self._change_array(name, param)

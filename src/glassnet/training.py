@@ -409,7 +409,7 @@ class FiniteGuard:
 
     The bounds assume that only the optimizer changes the parameters between
     two calls of :meth:`refresh`, which the training loop makes at the start
-    of every epoch.
+    of every epoch; the first step after it measures them.
 
     NOTE: optimizer state (step count, velocity, moment estimates) is not
     restored; after a divergence build a new optimizer before training again.
@@ -421,11 +421,10 @@ class FiniteGuard:
         self.grads = list(network.gradients())
         self.limit = float(np.finfo(network.dtype).max) / 8
         self.bounds = {}
-        self.refresh()
 
     def refresh(self):
-        """Measure every parameter's largest magnitude exactly."""
-        self.bounds = {name: _largest_magnitude(param) for name, _, param, _ in self.slots}
+        """Forget the bounds, so that the next step measures every parameter's largest magnitude exactly."""
+        self.bounds = {}
 
     def step(self):
         """Take one optimizer step; return "" or, when it would diverge, a description of the problem."""
@@ -437,11 +436,14 @@ class FiniteGuard:
             square = float(np.vdot(change, change))  # sqrt(Σ u²) bounds max |u|; NaN or inf propagate
             if not math.isfinite(square):
                 if not all_finite(change):
-                    return self._describe(update.name)
+                    return self._describe(update)
                 certain = False  # the sum of squares overflowed, the update itself is finite
                 continue
-            bounds[update.name] = self.bounds[update.name] * abs(update.scale) + 2.0 * math.sqrt(square)
-            if not bounds[update.name] <= self.limit:  # also catches a NaN bound
+            bound = self.bounds.get(update.name)
+            if bound is None:
+                bound = _largest_magnitude(update.param)
+            bound = bounds[update.name] = bound * abs(update.scale) + 2.0 * math.sqrt(square)
+            if not bound <= self.limit:  # also catches a NaN bound
                 certain = False
         if certain:
             apply_updates(updates)
@@ -449,20 +451,22 @@ class FiniteGuard:
             return ""
         saved = [np.array(update.param, copy=True) for update in updates]
         apply_updates(updates)
-        for update in updates:
-            if not all_finite(update.param):
+        for name, _, param, _ in self.slots:
+            if not all_finite(param):
                 for kept, previous in zip(updates, saved):
                     np.copyto(kept.param, previous)
-                return f"the update made parameter {update.name} non-finite (overflow)"
+                return f"the update made parameter {name} non-finite (overflow)"
         self.refresh()
         return ""
 
-    def _describe(self, parameter_name):
+    def _describe(self, update):
         for name, grad in self.grads:
             if not all_finite(grad):
                 index = tuple(int(i) for i in np.argwhere(~np.isfinite(grad))[0])
                 return f"the gradient of {name} became {grad[index]} at index {index}"
-        return f"the update of parameter {parameter_name} became non-finite (overflow)"
+        change = update.change.reshape(-1)
+        name = next(name for name, start, stop in update.layout if not all_finite(change[start:stop]))
+        return f"the update of parameter {name} became non-finite (overflow)"
 
 
 def _largest_magnitude(array):
