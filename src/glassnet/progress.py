@@ -10,15 +10,24 @@ Three displays share one start summary and one end line:
 :func:`make_progress` picks one for the environment.
 """
 
+from __future__ import annotations
+
 import html
 import os
 import sys
 import time
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .training import Callback
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
-def start_summary(state, config=None):
+    from .training import TrainingState
+
+
+def start_summary(state: TrainingState, config: dict[str, Any] | None = None) -> list[str]:
     """Return the lines printed when training starts: sizes, dtype, seed and configuration."""
     network = state.network
     lines = [
@@ -33,7 +42,7 @@ def start_summary(state, config=None):
     return lines
 
 
-def end_summary(state):
+def end_summary(state: TrainingState) -> str:
     """Return the line printed when training ends, saying why it stopped."""
     elapsed = time.perf_counter() - state.started
     text = f"stopped after epoch {state.epoch} (step {state.step}, {elapsed:.2f} s): {state.stop_reason}"
@@ -46,7 +55,7 @@ def end_summary(state):
     return text
 
 
-def validation_metric(record):
+def validation_metric(record: dict[str, Any]) -> tuple[str, float] | None:
     """Return ``(name, value)`` of the validation metric shown in progress displays, or None.
 
     A metric such as ``val_accuracy`` is preferred over ``val_loss``.
@@ -58,7 +67,7 @@ def validation_metric(record):
     return preferred[0], float(record[preferred[0]])
 
 
-def epoch_summary(state):
+def epoch_summary(state: TrainingState) -> str:
     """Return the short end-of-epoch line of the live displays: loss, metric, rate, speed."""
     record = state.record
     parts = [f"train_loss {record['train_loss']:.4f}"]
@@ -70,11 +79,11 @@ def epoch_summary(state):
     return "  ".join(parts)
 
 
-def samples_per_second(samples, seconds):
+def samples_per_second(samples: float, seconds: float) -> float:
     return samples / seconds if seconds > 0 else float("inf")
 
 
-def _format_setting(value):
+def _format_setting(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return ",".join(str(item) for item in value)
     return str(value)
@@ -95,19 +104,19 @@ class PlainProgress(Callback):
         Training configuration, shown in the start summary.
     """
 
-    def __init__(self, stream=None, every=1, config=None):
+    def __init__(self, stream: TextIO | None = None, every: int = 1, config: dict[str, Any] | None = None) -> None:
         self.stream = stream
         self.every = every
         self.config = config
 
-    def _print(self, text):
+    def _print(self, text: str) -> None:
         print(text, file=self.stream or sys.stdout, flush=True)
 
-    def on_train_begin(self, state):
+    def on_train_begin(self, state: TrainingState) -> None:
         for line in start_summary(state, self.config):
             self._print(line)
 
-    def on_epoch_end(self, state):
+    def on_epoch_end(self, state: TrainingState) -> None:
         record = state.record
         if record["epoch"] % self.every and record["epoch"] != state.epochs:
             return
@@ -119,7 +128,7 @@ class PlainProgress(Callback):
         parts.append(f"{samples_per_second(state.n_train, record['seconds']):,.0f} samples/s")
         self._print("  ".join(parts))
 
-    def on_train_end(self, state):
+    def on_train_end(self, state: TrainingState) -> None:
         self._print(end_summary(state))
 
 
@@ -130,16 +139,18 @@ class RichProgress(Callback):
     ``refresh_per_second`` times a second, so fast epochs cost nothing.
     """
 
-    def __init__(self, config=None, console=None, refresh_per_second=8):
+    def __init__(
+        self, config: dict[str, Any] | None = None, console: Console | None = None, refresh_per_second: float = 8
+    ) -> None:
         from .errors import require
 
         require("rich", "rich", "the live progress bar")
         self.config = config
         self.console = console
         self.refresh_per_second = refresh_per_second
-        self._progress = None
+        self._progress: Progress | None = None
 
-    def on_train_begin(self, state):
+    def on_train_begin(self, state: TrainingState) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -164,20 +175,27 @@ class RichProgress(Callback):
         self._epoch_started = time.perf_counter()
         self._last_record = None
 
-    def on_epoch_begin(self, state):
+    def on_epoch_begin(self, state: TrainingState) -> None:
         self._epoch_started = time.perf_counter()
+        # No bar runs before on_train_begin or after on_train_end, so draw nothing then.
+        if self._progress is None:
+            return
         self._progress.update(self._task, epoch=f"{state.epoch}/{state.epochs}", completed=state.epoch - 1)
         self._progress.update(self._batch_task, completed=0)
 
-    def on_batch_end(self, state):
+    def on_batch_end(self, state: TrainingState) -> None:
         speed = samples_per_second(state.position, time.perf_counter() - self._epoch_started)
+        if self._progress is None:
+            return
         self._progress.update(self._batch_task, completed=state.position,
                               metrics=f"loss {state.batch_loss:.4f}  {speed:,.0f} samples/s")
 
-    def on_epoch_end(self, state):
+    def on_epoch_end(self, state: TrainingState) -> None:
+        if self._progress is None:
+            return
         self._progress.update(self._task, completed=state.epoch, metrics=epoch_summary(state))
 
-    def on_train_end(self, state):
+    def on_train_end(self, state: TrainingState) -> None:
         if self._progress is None:
             return
         self._progress.stop()
@@ -193,45 +211,45 @@ class NotebookProgress(Callback):
     it without news during a long epoch.
     """
 
-    def __init__(self, config=None, min_interval=0.5):
+    def __init__(self, config: dict[str, Any] | None = None, min_interval: float = 0.5) -> None:
         from .errors import require
 
         self._display = require("IPython.display", "notebook", "the notebook progress display")
         self.config = config
         self.min_interval = min_interval
-        self._handle = None
+        self._handle: Any = None
         self._last_update = 0.0
-        self._summary = []
+        self._summary: list[str] = []
         self._lines = ""
 
-    def on_train_begin(self, state):
+    def on_train_begin(self, state: TrainingState) -> None:
         self._summary = start_summary(state, self.config)
         self._epoch_started = time.perf_counter()
         self._handle = self._display.display(self._display.HTML(self._html(state)), display_id=True)
         self._last_update = time.perf_counter()
 
-    def on_epoch_begin(self, state):
+    def on_epoch_begin(self, state: TrainingState) -> None:
         self._epoch_started = time.perf_counter()
 
-    def on_batch_end(self, state):
+    def on_batch_end(self, state: TrainingState) -> None:
         now = time.perf_counter()
         if now - self._last_update >= self.min_interval:
             self._update(state, now)
 
-    def on_epoch_end(self, state):
+    def on_epoch_end(self, state: TrainingState) -> None:
         self._lines = f"epoch {state.epoch}: {epoch_summary(state)}"
         self._update(state, time.perf_counter())
 
-    def on_train_end(self, state):
+    def on_train_end(self, state: TrainingState) -> None:
         self._summary = self._summary + [end_summary(state)]
         self._update(state, time.perf_counter(), final=True)
 
-    def _update(self, state, now, final=False):
+    def _update(self, state: TrainingState, now: float, final: bool = False) -> None:
         self._last_update = now
         if self._handle is not None:
             self._handle.update(self._display.HTML(self._html(state, final)))
 
-    def _html(self, state, final=False):
+    def _html(self, state: TrainingState, final: bool = False) -> str:
         done = state.epoch if final else max(state.epoch - 1, 0) + state.position / max(state.n_train, 1)
         speed = samples_per_second(state.position, time.perf_counter() - self._epoch_started)
         rows = "".join(f"<div>{html.escape(line)}</div>" for line in self._summary)
@@ -244,7 +262,7 @@ class NotebookProgress(Callback):
         )
 
 
-def in_notebook():
+def in_notebook() -> bool:
     """Return True inside a Jupyter or Colab kernel (never imports IPython itself)."""
     shell = sys.modules.get("IPython")
     if shell is None:
@@ -253,7 +271,9 @@ def in_notebook():
     return ipython is not None and type(ipython).__name__ in ("ZMQInteractiveShell", "Shell")
 
 
-def make_progress(mode="auto", config=None, stream=None):
+def make_progress(
+    mode: str = "auto", config: dict[str, Any] | None = None, stream: TextIO | None = None
+) -> PlainProgress | RichProgress | NotebookProgress | None:
     """Return the progress callback for ``mode``: ``auto``, ``rich``, ``plain``, ``notebook`` or ``none``.
 
     ``auto`` gives the notebook display in a notebook, the plain lines when
