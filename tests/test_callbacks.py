@@ -101,3 +101,13 @@ def test_reduce_on_plateau_lowers_rate_in_fit():
     assert rates[0] == 0.03
     assert rates[-1] < 0.03
     assert all(later <= earlier for earlier, later in zip(rates, rates[1:]))
+
+
+def test_scheduler_epoch_before_train_begin_raises():
+    from types import SimpleNamespace
+
+    scheduler = LearningRateScheduler(StepDecay(2))
+    state = SimpleNamespace(epoch=1, optimizer=gn.get_optimizer("sgd", learning_rate=0.1))
+    with pytest.raises(gn.errors.InvalidInputError, match="on_epoch_begin ran before on_train_begin"):
+        scheduler.on_epoch_begin(state)
+    assert state.optimizer.learning_rate == 0.1

@@ -8,15 +8,25 @@ answer key is the worked solution of the step's trace, and the exercise can
 be saved as a network file for ``glassnet check``.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
+from ._typing import FloatArray, JSONDict
 from .errors import InvalidInputError
 from .layers import ACTIVATIONS
 from .losses import LOSSES, get_loss
 from .netfile import problem_from_dict
 from .render.text import PHASE_TITLES, format_value
+
+if TYPE_CHECKING:
+    from .netfile import Problem
+    from .trace import Trace
 
 DEFAULT_OUTPUT = {"binary-cross-entropy": "sigmoid", "categorical-cross-entropy": "softmax"}
 LOSS_TEXT = {
@@ -38,28 +48,29 @@ class Exercise:
     """A generated exercise: its settings, the network file it corresponds to, and the problem."""
 
     seed: int
-    sizes: list
-    activations: list
+    sizes: list[int]
+    activations: list[str]
     loss: str
     reduction: str
     learning_rate: float
-    document: dict
+    document: JSONDict
 
-    def problem(self):
+    def problem(self) -> Problem:
         """Return a fresh :class:`~glassnet.netfile.Problem` of the exercise."""
         return problem_from_dict(_copy(self.document))
 
-    def trace(self):
+    def trace(self) -> Trace:
         return self.problem().run(1)[0]
 
 
-def _copy(document):
+def _copy(document: JSONDict) -> JSONDict:
     import copy
 
     return copy.deepcopy(document)
 
 
-def _friendly(rng, shape, decimals, low=-1.0, high=1.0, nonzero=True):
+def _friendly(rng: np.random.Generator, shape: tuple[int, ...], decimals: int, low: float = -1.0, high: float = 1.0,
+              nonzero: bool = True) -> FloatArray:
     """Draw numbers in [low, high] with one decimal, or two decimals in steps of 0.05."""
     step = 0.1 if decimals == 1 else 0.05
     count = int(round((high - low) / step))
@@ -70,7 +81,7 @@ def _friendly(rng, shape, decimals, low=-1.0, high=1.0, nonzero=True):
     return values
 
 
-def parse_sizes(text):
+def parse_sizes(text: object) -> list[int]:
     """Return layer widths from ``"2,3,1"``, or raise naming the option."""
     try:
         sizes = [int(part) for part in str(text).split(",")]
@@ -82,8 +93,9 @@ def parse_sizes(text):
     return sizes
 
 
-def make_exercise(sizes, activations, loss="half-squared-error", seed=0, batch_size=1, decimals=1,
-                  learning_rate=None, reduction="mean"):
+def make_exercise(sizes: Sequence[int], activations: Iterable[str], loss: str = "half-squared-error",
+                  seed: int | np.integer = 0, batch_size: int = 1, decimals: int = 1,
+                  learning_rate: float | None = None, reduction: str = "mean") -> Exercise:
     """Return an :class:`Exercise` with friendly numbers.
 
     Parameters
@@ -131,7 +143,7 @@ def make_exercise(sizes, activations, loss="half-squared-error", seed=0, batch_s
         raise InvalidInputError(f"--seed {seed!r} is invalid; expected an integer >= 0")
 
     rng = np.random.default_rng(int(seed))
-    layers = []
+    layers: list[JSONDict] = []
     for k in range(n_dense):
         W = _friendly(rng, (sizes[k], sizes[k + 1]), decimals)
         b = _friendly(rng, (sizes[k + 1],), decimals, -0.5, 0.5, nonzero=False)
@@ -161,7 +173,7 @@ def make_exercise(sizes, activations, loss="half-squared-error", seed=0, batch_s
 
 # ---------------------------------------------------------------- writing
 
-def _description(exercise, latex=False):
+def _description(exercise: Exercise, latex: bool = False) -> str:
     sizes = "-".join(map(str, exercise.sizes))
     parts = []
     for k, name in enumerate(exercise.activations, start=1):
@@ -178,9 +190,9 @@ def _description(exercise, latex=False):
             f"gradient descent with learning rate {exercise.learning_rate:g}. {convention}")
 
 
-def _tasks(exercise):
+def _tasks(exercise: Exercise) -> dict[str, list[str]]:
     trace = exercise.trace()
-    tasks = {}
+    tasks: dict[str, list[str]] = {}
     for quantity in trace:
         if quantity.formula == "given" or quantity.phase == "parameters":
             continue
@@ -188,7 +200,7 @@ def _tasks(exercise):
     return tasks
 
 
-def _givens(exercise):
+def _givens(exercise: Exercise) -> list[tuple[str, str, NDArray[Any]]]:
     document = exercise.document
     givens = [("X", "input", np.array(document["data"]["X"])), ("t", "target", np.array(document["data"]["t"]))]
     for k, layer in enumerate(document["layers"], start=1):
@@ -197,7 +209,7 @@ def _givens(exercise):
     return givens
 
 
-def exercise_markdown(exercise):
+def exercise_markdown(exercise: Exercise) -> str:
     """Return the problem statement in Markdown."""
     lines = [f"# Backpropagation exercise (seed {exercise.seed})", "", _description(exercise), "", "## Given", ""]
     for symbol, name, value in _givens(exercise):
@@ -212,7 +224,7 @@ def exercise_markdown(exercise):
     return "\n".join(lines)
 
 
-def exercise_latex(exercise):
+def exercise_latex(exercise: Exercise) -> str:
     """Return the problem statement in LaTeX (needs amsmath)."""
     from .render.latex import latex_symbol, latex_value
 
@@ -229,21 +241,21 @@ def exercise_latex(exercise):
     return "\n".join(lines)
 
 
-def solution_markdown(exercise, precision=6):
+def solution_markdown(exercise: Exercise, precision: int = 6) -> str:
     from .render.markdown import render_markdown
 
     return render_markdown(exercise.trace(), precision=precision,
                            title=f"Answer key: backpropagation exercise (seed {exercise.seed})")
 
 
-def solution_latex(exercise, precision=6):
+def solution_latex(exercise: Exercise, precision: int = 6) -> str:
     from .render.latex import render_latex
 
     header = rf"\section*{{Answer key: backpropagation exercise (seed {exercise.seed})}}" + "\n\n"
     return header + render_latex(exercise.trace(), precision=precision)
 
 
-def network_file_text(exercise):
+def network_file_text(exercise: Exercise) -> str:
     """Return the exercise as a TOML network file (for ``glassnet check --against``)."""
     document = exercise.document
     lines = [f"# Generated by glassnet exercise (seed {exercise.seed}).", "", "[network]",
@@ -259,7 +271,7 @@ def network_file_text(exercise):
     return "\n".join(lines)
 
 
-def _toml_array(value):
+def _toml_array(value: float | list[Any]) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_array(item) for item in value) + "]"
     return repr(float(value))

@@ -10,19 +10,37 @@ copy of the network, because in float32 the rounding error of L (about 1e-7
 relative) swamps the difference quotient.
 """
 
+from __future__ import annotations
+
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from ._typing import FloatArray, JSONDict
 from .errors import InvalidInputError
-from .losses import get_loss
+from .losses import Loss, get_loss
 from .validation import check_positive_number
+
+if TYPE_CHECKING:
+    from .network import Sequential
 
 
 # Gradients smaller than this are compared in absolute terms: below it the
 # finite difference's rounding error (about 1e-13) is no longer negligible.
 GRADIENT_FLOOR = 1e-5
+
+
+# Every loss class has value(y, t), and the ones that fuse with their output
+# activation have value_from_logits(z, t), but the Loss base class declares neither.
+class _ValueLoss(Protocol):
+    def value(self, y: FloatArray, t: FloatArray) -> float: ...
+
+
+class _FusedLoss(Protocol):
+    def value_from_logits(self, z: FloatArray, t: FloatArray) -> float: ...
 
 
 @dataclass
@@ -31,10 +49,10 @@ class ParameterCheck:
 
     name: str
     symbol: str
-    shape: tuple
+    shape: tuple[int, ...]
     max_abs_error: float
     relative_error: float
-    worst_index: tuple
+    worst_index: tuple[int, ...]
     analytic: float
     numerical: float
     passed: bool
@@ -44,25 +62,25 @@ class ParameterCheck:
 class GradcheckReport:
     """Per-parameter results of :func:`gradcheck`."""
 
-    rows: list = field(default_factory=list)
+    rows: list[ParameterCheck] = field(default_factory=list)
     eps: float = 1e-3
     tolerance: float = 1e-7
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
         return all(row.passed for row in self.rows)
 
     @property
-    def max_relative_error(self):
+    def max_relative_error(self) -> float:
         return max((row.relative_error for row in self.rows), default=0.0)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return self.passed
 
-    def failures(self):
+    def failures(self) -> list[ParameterCheck]:
         return [row for row in self.rows if not row.passed]
 
-    def to_dict(self):
+    def to_dict(self) -> JSONDict:
         return {
             "passed": self.passed,
             "eps": self.eps,
@@ -83,7 +101,7 @@ class GradcheckReport:
             ],
         }
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = [f"{'parameter':<12} {'shape':<10} {'max abs error':>14} {'relative error':>15}  result"]
         for row in self.rows:
             result = "pass" if row.passed else (
@@ -95,13 +113,14 @@ class GradcheckReport:
                      f"{'all gradients pass' if self.passed else 'some gradients FAIL'}")
         return "\n".join(lines)
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         from .render.html import gradcheck_html
 
         return gradcheck_html(self)
 
 
-def gradcheck(network, X, t, loss="half-squared-error", *, eps=1e-3, tolerance=1e-7):
+def gradcheck(network: Sequential, X: ArrayLike, t: ArrayLike, loss: str | Loss = "half-squared-error", *,
+              eps: float = 1e-3, tolerance: float = 1e-7) -> GradcheckReport:
     """Compare every analytic gradient of ``network`` with central differences.
 
     Parameters
@@ -128,7 +147,7 @@ def gradcheck(network, X, t, loss="half-squared-error", *, eps=1e-3, tolerance=1
     """
     eps = check_positive_number(eps, "eps")
     tolerance = check_positive_number(tolerance, "tolerance")
-    loss = get_loss(loss)
+    loss_function: Loss = get_loss(loss)
     if network.dtype != np.float64 or np.asarray(X).dtype == np.float32:
         warnings.warn(
             "gradcheck was given float32 data or a float32 network; the check runs in a float64 copy, "
@@ -140,8 +159,8 @@ def gradcheck(network, X, t, loss="half-squared-error", *, eps=1e-3, tolerance=1
     X64 = checked.prepare_input(X)
     if X64.shape[0] == 0:
         raise InvalidInputError(f"X is empty (shape {X64.shape}); the gradient check needs at least one sample")
-    t64 = loss.prepare_targets(t, (X64.shape[0], checked.out_features), np.float64)
-    checked.loss_and_backward(X64, t64, loss)
+    t64 = loss_function.prepare_targets(t, (X64.shape[0], checked.out_features), np.float64)
+    checked.loss_and_backward(X64, t64, loss_function)
     analytic = {name: grad.copy() for name, _, _, grad in checked.slots()}
 
     report = GradcheckReport(eps=eps, tolerance=tolerance)
@@ -152,7 +171,7 @@ def gradcheck(network, X, t, loss="half-squared-error", *, eps=1e-3, tolerance=1
             values = []
             for offset in (3 * eps, 2 * eps, eps, -eps, -2 * eps, -3 * eps):
                 param[index] = original + offset
-                values.append(_loss_only(checked, X64, t64, loss))
+                values.append(_loss_only(checked, X64, t64, loss_function))
             param[index] = original
             plus3, plus2, plus1, minus1, minus2, minus3 = values
             numerical[index] = (plus3 - 9 * plus2 + 45 * plus1 - 45 * minus1 + 9 * minus2 - minus3) / (60 * eps)
@@ -172,8 +191,8 @@ def gradcheck(network, X, t, loss="half-squared-error", *, eps=1e-3, tolerance=1
     return report
 
 
-def _loss_only(network, X, t, loss):
+def _loss_only(network: Sequential, X: FloatArray, t: FloatArray, loss: Loss) -> float:
     y = network.forward(X)
     if network.is_fused(loss):
-        return loss.value_from_logits(network.layers[-1].z, t)
-    return loss.value(y, t)
+        return cast(_FusedLoss, loss).value_from_logits(network.layers[-1].z, t)
+    return cast(_ValueLoss, loss).value(y, t)

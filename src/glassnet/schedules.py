@@ -15,25 +15,27 @@ depends on a monitored value instead of the epoch and is applied by
 """
 
 import math
+from typing import Any
 
 from .errors import InvalidInputError, InvalidTypeError
 
 
-def _check_float(value, argument, *, low, high=None, low_inclusive=False, high_inclusive=False):
+def _check_float(value: object, argument: str, *, low: float, high: float | None = None, low_inclusive: bool = False,
+                 high_inclusive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidTypeError(f"{argument}={value!r} ({type(value).__name__}) must be a number")
-    value = float(value)
-    too_low = value < low or (value == low and not low_inclusive)
-    too_high = high is not None and (value > high or (value == high and not high_inclusive))
-    if not math.isfinite(value) or too_low or too_high:
+    number = float(value)
+    too_low = number < low or (number == low and not low_inclusive)
+    too_high = high is not None and (number > high or (number == high and not high_inclusive))
+    if not math.isfinite(number) or too_low or too_high:
         left = "[" if low_inclusive else "("
         right = "]" if high_inclusive else ")"
         upper = "inf" if high is None else f"{high:g}"
-        raise InvalidInputError(f"{argument}={value} must be in {left}{low:g}, {upper}{right}")
-    return value
+        raise InvalidInputError(f"{argument}={number} must be in {left}{low:g}, {upper}{right}")
+    return number
 
 
-def _check_int(value, argument, minimum):
+def _check_int(value: object, argument: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidTypeError(f"{argument}={value!r} ({type(value).__name__}) must be an integer")
     if value < minimum:
@@ -46,17 +48,17 @@ class Schedule:
 
     name = "schedule"
 
-    def factor(self, epoch):
+    def factor(self, epoch: int) -> float:
         raise NotImplementedError
 
-    def learning_rate(self, epoch, base):
+    def learning_rate(self, epoch: int, base: float) -> float:
         """Return the learning rate of 0-based ``epoch`` for initial rate ``base``."""
         return base * self.factor(epoch)
 
-    def config(self):
+    def config(self) -> dict[str, Any]:
         return {"name": self.name, **vars(self)}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         shown = ", ".join(f"{key}={value!r}" for key, value in vars(self).items())
         return f"{type(self).__name__}({shown})"
 
@@ -66,7 +68,7 @@ class ConstantSchedule(Schedule):
 
     name = "constant"
 
-    def factor(self, epoch):
+    def factor(self, epoch: int) -> float:
         return 1.0
 
 
@@ -78,11 +80,11 @@ class StepDecay(Schedule):
 
     name = "step"
 
-    def __init__(self, step_size, gamma=0.1):
+    def __init__(self, step_size: int, gamma: float = 0.1) -> None:
         self.step_size = _check_int(step_size, "step_size", 1)
         self.gamma = _check_float(gamma, "gamma", low=0.0, high=1.0, high_inclusive=True)
 
-    def factor(self, epoch):
+    def factor(self, epoch: int) -> float:
         return self.gamma ** (epoch // self.step_size)
 
 
@@ -91,10 +93,10 @@ class ExponentialDecay(Schedule):
 
     name = "exponential"
 
-    def __init__(self, gamma):
+    def __init__(self, gamma: float) -> None:
         self.gamma = _check_float(gamma, "gamma", low=0.0, high=1.0, high_inclusive=True)
 
-    def factor(self, epoch):
+    def factor(self, epoch: int) -> float:
         return self.gamma ** epoch
 
 
@@ -111,7 +113,7 @@ class CosineDecay(Schedule):
 
     name = "cosine"
 
-    def __init__(self, epochs, warmup_epochs=0, minimum_factor=0.0):
+    def __init__(self, epochs: int, warmup_epochs: int = 0, minimum_factor: float = 0.0) -> None:
         self.epochs = _check_int(epochs, "epochs", 1)
         self.warmup_epochs = _check_int(warmup_epochs, "warmup_epochs", 0)
         if self.warmup_epochs >= self.epochs:
@@ -121,7 +123,7 @@ class CosineDecay(Schedule):
         self.minimum_factor = _check_float(minimum_factor, "minimum_factor", low=0.0, high=1.0,
                                            low_inclusive=True, high_inclusive=True)
 
-    def factor(self, epoch):
+    def factor(self, epoch: int) -> float:
         if epoch < self.warmup_epochs:
             return (epoch + 1) / self.warmup_epochs
         if epoch >= self.epochs:
@@ -151,7 +153,8 @@ class ReduceOnPlateau:
 
     name = "plateau"
 
-    def __init__(self, mode="min", factor=0.1, patience=10, min_delta=0.0, cooldown=0, minimum=0.0):
+    def __init__(self, mode: str = "min", factor: float = 0.1, patience: int = 10, min_delta: float = 0.0,
+                 cooldown: int = 0, minimum: float = 0.0) -> None:
         if mode not in ("min", "max"):
             raise InvalidInputError(f"mode={mode!r} is not known; use 'min' (e.g. a loss) or 'max' (e.g. accuracy)")
         self.mode = mode
@@ -164,12 +167,12 @@ class ReduceOnPlateau:
         self.bad_epochs = 0
         self.cooldown_left = 0
 
-    def is_improvement(self, value):
+    def is_improvement(self, value: float) -> bool:
         if self.mode == "min":
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
-    def update(self, value, learning_rate):
+    def update(self, value: float, learning_rate: float) -> float:
         """Record one epoch's monitored ``value``; return the next learning rate."""
         if self.is_improvement(value):
             self.best = value
@@ -185,7 +188,7 @@ class ReduceOnPlateau:
             return max(learning_rate * self.factor, self.minimum)
         return learning_rate
 
-    def config(self):
+    def config(self) -> dict[str, Any]:
         return {"name": self.name, "mode": self.mode, "factor": self.factor, "patience": self.patience,
                 "min_delta": self.min_delta, "cooldown": self.cooldown, "minimum": self.minimum}
 
