@@ -161,3 +161,21 @@ def test_replaced_parameter_array_is_trained():
     network.step([[1.0]], [[1.0]], "half-squared-error", gn.SGD(learning_rate=0.5))
     assert network.layers[0].params["W"] is replacement
     assert replacement[0, 0] == 1.25
+
+
+@pytest.mark.parametrize("duplicate", ["deepcopy", "pickle"])
+def test_copied_network_trains_its_own_parameters(duplicate):
+    import copy
+    import pickle
+
+    original = gn.mlp([2, 3, 1], seed=0)
+    before = original.get_parameters()
+    clone = copy.deepcopy(original) if duplicate == "deepcopy" else pickle.loads(pickle.dumps(original))
+    assert clone.slots().flat is not None
+    clone.step([[1.0, 2.0]], [[1.0]], "half-squared-error", gn.SGD(learning_rate=0.5))
+    changed = clone.get_parameters()
+    assert not np.array_equal(changed["dense1.W"], before["dense1.W"])
+    for name, value in original.get_parameters().items():
+        np.testing.assert_array_equal(value, before[name])
+    for (_, _, param, _), (_, start, stop) in zip(clone.slots(), clone.slots().flat.layout):
+        assert np.shares_memory(param, clone.slots().flat.params[start:stop])

@@ -127,6 +127,8 @@ class Sequential:
         ]
         self._flat = self._gather_into_flat_buffers()
         self._slots = None
+        # Trace texts (names, formulas, notes) keyed by what they depend on; see _cached_texts.
+        self._trace_texts = {}
         # Work arrays of the untraced training pass, keyed by batch size (see _work_arrays).
         self._workspace = {}
         self._writes_into_out = all(
@@ -135,6 +137,17 @@ class Sequential:
             for layer in self.layers
         )
         self._assign_symbols()
+
+    def __setstate__(self, state):
+        """Restore a pickled or deep-copied network and gather its parameters into new flat buffers.
+
+        Pickling and ``copy.deepcopy`` turn each view of the flat buffers into
+        an array of its own, so the views are made again here.
+        """
+        self.__dict__.update(state)
+        self._flat = self._gather_into_flat_buffers()
+        self._slots = None
+        self._workspace = {}
 
     def _gather_into_flat_buffers(self):
         """Move every parameter, and every gradient, into one contiguous array each.
@@ -236,7 +249,7 @@ class Sequential:
 
     def parameters_by_symbol(self):
         """Return copies of the parameters keyed by trace symbol (``W1``, ``b1``...)."""
-        return {symbol: param.copy() for _, symbol, param, _ in self.slots()}
+        return {symbol: param.copy() for _, symbol, param, _ in self._current_slots()}
 
     def get_parameters(self):
         """Return copies of the parameters keyed by name (``dense1.W``...)."""
@@ -341,7 +354,7 @@ class Sequential:
         The training loop calls this to check each data set once, not each batch.
         """
         if trace is not None:
-            trace.record("X", "input", "given", x, "forward")
+            trace.add(_INPUT_TEXTS, x)
         for layer in self.layers:
             x = layer.forward(x)
             if trace is not None:
@@ -429,15 +442,9 @@ class Sequential:
         else:
             grad = loss.gradient(y, t)
             if trace is not None:
-                last = self.layers[-1]
                 divisor = loss.divisor(y)
-                formula = loss.describe(divisor)[1]
-                name = "derivative of the loss with respect to the output"
-                if isinstance(last, Dense):
-                    name = f"output layer delta, dL/dz{last.number} = dL/dy (no output activation)"
-                trace.record(last.symbols["grad_output"], name, formula, grad, "backward",
-                             layer=last.number, inputs=("y", "t"), operation="loss_gradient",
-                             note=f"N = {divisor}")
+                key = ("loss_gradient", loss.name, loss.reduction, divisor)
+                trace.add(_cached_texts(self, key, lambda: _loss_gradient_texts(self, loss, divisor)), grad)
             self.backward(grad, trace)
 
         # L2 penalty gradient: dL/dW_k = dW_k (from the data loss) + λ W_k.
@@ -569,14 +576,14 @@ class Sequential:
             record = Trace(loss_name=loss.name, reduction=loss.reduction, fused=self.is_fused(loss),
                            batch_size=X.shape[0], step=optimizer.iterations + 1, optimizer=repr(optimizer))
             record.parameters_before = self.parameters_by_symbol()
-            for _, symbol, param, _ in self.slots():
-                record.parameter_names[symbol] = _parameter_name(self, symbol)
-                record.record(symbol, record.parameter_names[symbol], "given", param, "parameters",
-                              layer=int(symbol[1:]))
+            for _, symbol, param, _ in self._current_slots():
+                texts = _cached_texts(self, ("parameter", symbol), lambda: _parameter_texts(self, symbol))
+                record.parameter_names[symbol] = texts[1]
+                record.add(texts, param)
 
         value = self.loss_and_backward(X, t, loss, record, l2)
 
-        optimizer.step(self.slots(), record)
+        optimizer.step(self._current_slots(), record)
         if record is None:
             return value
         record.parameters_after = self.parameters_by_symbol()
@@ -597,26 +604,63 @@ def _parameter_name(network, symbol):
     return f"{title} {kind}"
 
 
+def _cached_texts(network, key, build):
+    """Return the trace texts for ``key``, calling ``build()`` only the first time.
+
+    Names, formulas and notes depend on the network's structure and on the
+    batch size, loss and optimizer settings in ``key``, not on values, so a
+    traced step reuses them instead of formatting them again.
+    """
+    texts = network._trace_texts.get(key)
+    if texts is None:
+        texts = network._trace_texts[key] = build()
+    return texts
+
+
+# Texts of the input quantity X: (symbol, name, formula, phase, layer, inputs, operation, note).
+_INPUT_TEXTS = ("X", "input", "given", "forward", 0, (), "", "")
+
+
+def _parameter_texts(network, symbol):
+    return (symbol, _parameter_name(network, symbol), "given", "parameters", int(symbol[1:]), (), "", "")
+
+
+def _loss_gradient_texts(network, loss, divisor):
+    last = network.layers[-1]
+    name = "derivative of the loss with respect to the output"
+    if isinstance(last, Dense):
+        name = f"output layer delta, dL/dz{last.number} = dL/dy (no output activation)"
+    return (last.symbols["grad_output"], name, loss.describe(divisor)[1], "backward", last.number, ("y", "t"),
+            "loss_gradient", f"N = {divisor}")
+
+
 def _record_forward(network, layer, output, trace):
     k = layer.number
-    title = _layer_title(network, k)
-    symbols = layer.symbols
-    if isinstance(layer, Dense):
-        name = "final output (no output activation)" if symbols["output"] == "y" else f"{title} pre-activation"
-        trace.record(symbols["output"], name, f"{symbols['input']} · W{k} + b{k}",
-                     output, "forward", layer=k, inputs=(symbols["input"], f"W{k}", f"b{k}"),
-                     operation="matmul_add")
-    elif layer.kind == "dropout":
+    if layer.kind == "dropout":
+        title = _layer_title(network, k)
+        symbols = layer.symbols
         trace.record(f"mask{k}", f"{title} dropout mask", f"Bernoulli(1 - p) / (1 - p), p = {layer.rate:g}",
                      layer.mask if layer.mask is not None else np.ones_like(output), "forward", layer=k,
                      operation="dropout_mask")
         trace.record(symbols["output"], f"{title} output after dropout", f"{symbols['input']} ⊙ mask{k}",
                      output, "forward", layer=k, inputs=(symbols["input"], f"mask{k}"), operation="hadamard")
-    else:
-        name = "final output" if symbols["output"] == "y" else f"{title} output"
-        function = DISPLAY_NAMES.get(layer.kind, layer.kind)
-        trace.record(symbols["output"], name, f"{function}({symbols['input']})", output, "forward",
-                     layer=k, inputs=(symbols["input"],), operation=f"activation:{layer.kind}")
+        return
+    texts = _cached_texts(network, ("forward", k, layer.kind), lambda: _forward_texts(network, layer))
+    trace.add(texts, output)
+
+
+def _forward_texts(network, layer):
+    k = layer.number
+    title = _layer_title(network, k)
+    symbols = layer.symbols
+    if isinstance(layer, Dense):
+        name = "final output (no output activation)" if symbols["output"] == "y" else f"{title} pre-activation"
+        return (symbols["output"], name, f"{symbols['input']} · W{k} + b{k}", "forward", k,
+                (symbols["input"], f"W{k}", f"b{k}"), "matmul_add", "")
+    name = "final output" if symbols["output"] == "y" else f"{title} output"
+    function = DISPLAY_NAMES.get(layer.kind, layer.kind)
+    return (symbols["output"], name, f"{function}({symbols['input']})", "forward", k, (symbols["input"],),
+            f"activation:{layer.kind}", "")
 
 
 def check_l2(l2):
@@ -639,57 +683,93 @@ def _record_penalty(network, l2, data_loss, penalty, trace):
 
 def _record_loss(network, loss, y, t, value, trace, fused, symbol="L"):
     divisor = loss.divisor(y)
-    trace.record("t", "target", "given", t, "loss", operation="given")
+    key = ("loss", symbol, loss.name, loss.reduction, divisor, fused)
+    target_texts, loss_texts = _cached_texts(network, key, lambda: _loss_texts(network, loss, divisor, fused, symbol))
+    trace.add(target_texts, t)
+    trace.add(loss_texts, np.float64(value))
+
+
+def _loss_texts(network, loss, divisor, fused, symbol):
     note = f"N = {divisor}"
     if fused:
         note += f"; computed from z{network.layers[-1].number} so that log(0) never occurs"
-    formula = loss.describe(divisor)[0]
-    trace.record(symbol, f"loss: {loss.name}, {loss.reduction} over the batch", formula, np.float64(value), "loss",
-                 inputs=("y", "t"), operation=f"loss:{loss.name}", note=note)
+    return (
+        ("t", "target", "given", "loss", 0, (), "given", ""),
+        (symbol, f"loss: {loss.name}, {loss.reduction} over the batch", loss.describe(divisor)[0], "loss", 0,
+         ("y", "t"), f"loss:{loss.name}", note),
+    )
 
 
 def _record_fused_delta(network, loss, delta, trace):
+    divisor = loss.divisor(delta)
+    key = ("fused_delta", loss.name, divisor)
+    trace.add(_cached_texts(network, key, lambda: _fused_delta_texts(network, loss, divisor)), delta)
+
+
+def _fused_delta_texts(network, loss, divisor):
     activation = network.layers[-1]
     k = activation.number
-    divisor = loss.divisor(delta)
     formula = "y - t" if divisor == 1 else "(y - t) / N"
     function = DISPLAY_NAMES[activation.kind]
-    trace.record(f"delta{k}", f"output layer delta, dL/dz{k}", formula, delta, "backward", layer=k,
-                 inputs=("y", "t"), operation="fused_delta",
-                 note=f"{function} output with {loss.name}: the {function} derivative cancels against the loss "
-                      f"derivative, so delta = (y - t) / N with N = {divisor}")
+    note = (f"{function} output with {loss.name}: the {function} derivative cancels against the loss "
+            f"derivative, so delta = (y - t) / N with N = {divisor}")
+    return (f"delta{k}", f"output layer delta, dL/dz{k}", formula, "backward", k, ("y", "t"), "fused_delta", note)
 
 
 def _record_backward(network, layer, grad_output, grad_input, trace):
     k = layer.number
-    title = _layer_title(network, k)
-    symbols = layer.symbols
     if isinstance(layer, Dense):
-        delta = symbols["grad_output"]
-        below = symbols["input"]
         batch = layer.x.shape[0]
-        sum_note = f"summed over the batch of {batch}" if batch > 1 else ""
-        trace.record(f"dW{k}", f"{title} weight gradient", f"{below}ᵀ · {delta}", layer.grads["W"], "backward",
-                     layer=k, inputs=(below, delta), operation="outer", note=sum_note)
-        trace.record(f"db{k}", f"{title} bias gradient", f"Σ_batch {delta}" if batch > 1 else delta,
-                     layer.grads["b"], "backward", layer=k, inputs=(delta,), operation="batch_sum", note=sum_note)
+        texts = _cached_texts(network, ("backward", k, "dense", batch), lambda: _dense_backward_texts(network, layer, batch))
+        trace.add(texts[0], layer.grads["W"])
+        trace.add(texts[1], layer.grads["b"])
         if grad_input is not None:
-            trace.record(symbols["grad_input"], f"gradient flowing into {_layer_title(network, k - 1)}",
-                         f"{delta} · W{k}ᵀ", grad_input, "backward", layer=k - 1, inputs=(delta, f"W{k}"),
-                         operation="matmul_transpose")
+            trace.add(texts[2], grad_input)
         return
     if layer.kind == "dropout":
-        trace.record(symbols["grad_input"], f"{title} gradient before dropout", f"{symbols['grad_output']} ⊙ mask{k}",
-                     grad_input, "backward", layer=k, inputs=(symbols["grad_output"], f"mask{k}"), operation="hadamard")
+        symbols = layer.symbols
+        trace.record(symbols["grad_input"], f"{_layer_title(network, k)} gradient before dropout",
+                     f"{symbols['grad_output']} ⊙ mask{k}", grad_input, "backward", layer=k,
+                     inputs=(symbols["grad_output"], f"mask{k}"), operation="hadamard")
         return
+    texts = _cached_texts(network, ("backward", k, layer.kind), lambda: _activation_backward_texts(network, layer))
+    if layer.kind == "softmax":
+        trace.add(texts[0], grad_input)
+        return
+    trace.add(texts[0], layer.local_derivative())
+    trace.add(texts[1], grad_input)
+
+
+def _dense_backward_texts(network, layer, batch):
+    """Return the texts of dW, db and the gradient below, for a batch of ``batch`` rows."""
+    k = layer.number
+    title = _layer_title(network, k)
+    symbols = layer.symbols
+    delta = symbols["grad_output"]
+    below = symbols["input"]
+    sum_note = f"summed over the batch of {batch}" if batch > 1 else ""
+    return (
+        (f"dW{k}", f"{title} weight gradient", f"{below}ᵀ · {delta}", "backward", k, (below, delta), "outer",
+         sum_note),
+        (f"db{k}", f"{title} bias gradient", f"Σ_batch {delta}" if batch > 1 else delta, "backward", k, (delta,),
+         "batch_sum", sum_note),
+        (symbols["grad_input"], f"gradient flowing into {_layer_title(network, k - 1)}", f"{delta} · W{k}ᵀ",
+         "backward", k - 1, (delta, f"W{k}"), "matmul_transpose", ""),
+    )
+
+
+def _activation_backward_texts(network, layer):
+    """Return the texts of an activation's local derivative and delta (the delta alone for softmax)."""
+    k = layer.number
+    title = _layer_title(network, k)
+    symbols = layer.symbols
     z = symbols["input"]
     function = DISPLAY_NAMES.get(layer.kind, layer.kind)
     delta_name = f"{'output layer' if symbols['output'] == 'y' else title} delta, dL/d{z}"
     if layer.kind == "softmax":
         g = symbols["grad_output"]
-        trace.record(symbols["grad_input"], delta_name, f"({g} - Σ {g} ⊙ y) ⊙ y", grad_input, "backward",
-                     layer=k, inputs=(g, symbols["output"]), operation="softmax_backward")
-        return
+        return ((symbols["grad_input"], delta_name, f"({g} - Σ {g} ⊙ y) ⊙ y", "backward", k,
+                 (g, symbols["output"]), "softmax_backward", ""),)
     derivative_symbol = f"{function}'({z})"
     out = symbols["output"]
     formulas = {
@@ -699,8 +779,9 @@ def _record_backward(network, layer, grad_output, grad_input, trace):
         "leaky_relu": f"1 if {z} > 0 else {getattr(layer, 'alpha', 0):g}",
         "identity": "1",
     }
-    trace.record(derivative_symbol, f"{title} activation derivative", formulas.get(layer.kind, "f'(z)"),
-                 layer.local_derivative(), "backward", layer=k,
-                 inputs=(out,) if layer.kind in ("sigmoid", "tanh") else (z,), operation=f"derivative:{layer.kind}")
-    trace.record(symbols["grad_input"], delta_name, f"{symbols['grad_output']} ⊙ {derivative_symbol}", grad_input,
-                 "backward", layer=k, inputs=(symbols["grad_output"], derivative_symbol), operation="hadamard")
+    return (
+        (derivative_symbol, f"{title} activation derivative", formulas.get(layer.kind, "f'(z)"), "backward", k,
+         (out,) if layer.kind in ("sigmoid", "tanh") else (z,), f"derivative:{layer.kind}", ""),
+        (symbols["grad_input"], delta_name, f"{symbols['grad_output']} ⊙ {derivative_symbol}", "backward", k,
+         (symbols["grad_output"], derivative_symbol), "hadamard", ""),
+    )

@@ -73,6 +73,8 @@ class Optimizer:
         # Set by compute_updates: _apply then collects each update here instead of applying it.
         self._pending = None
         self._changes = {}
+        # Texts of traced updates, which depend only on the key (see _apply).
+        self._trace_texts = {}
 
     def hyperparameters(self):
         return {"learning_rate": self.learning_rate, "clip_norm": self.clip_norm}
@@ -186,10 +188,18 @@ class Optimizer:
         np.multiply(direction, learning_rate, out=scratch)
         param -= scratch
         if trace is not None:
-            described = trace.parameter_names.get(symbol, symbol)
-            trace.record(f"{symbol}_new", f"updated {described}", f"{symbol} - lr · {direction_symbol}",
-                         param, "update", layer=_layer_of(symbol), inputs=(symbol, *formula_inputs),
-                         operation="sgd_update", note=f"lr = {learning_rate:g}")
+            self._record_update(param, learning_rate, symbol, trace, direction_symbol, formula_inputs)
+
+    def _record_update(self, param, learning_rate, symbol, trace, direction_symbol, formula_inputs):
+        """Record the updated parameter ``{symbol}_new``, with texts built once per key."""
+        described = trace.parameter_names.get(symbol, symbol)
+        key = (symbol, described, direction_symbol, formula_inputs, learning_rate)
+        texts = self._trace_texts.get(key)
+        if texts is None:
+            texts = self._trace_texts[key] = (
+                f"{symbol}_new", f"updated {described}", f"{symbol} - lr · {direction_symbol}", "update",
+                _layer_of(symbol), (symbol, *formula_inputs), "sgd_update", f"lr = {learning_rate:g}")
+        trace.add(texts, param)
 
     def state_dict(self):
         """Return copies of the state as ``{name: {key: array}}``, the step count and the configuration."""
@@ -280,8 +290,11 @@ class SGD(Optimizer):
                 "weight_decay": self.weight_decay}
 
     def step(self, slots, trace=None):
-        if trace is not None or self.clip_norm is not None or self.momentum != 0.0 or self.weight_decay:
+        if self.clip_norm is not None or self.momentum != 0.0 or self.weight_decay:
             super().step(slots, trace)
+            return
+        if trace is not None:
+            self._traced_plain_step(slots, trace)
             return
         # Plain SGD without a trace: the same two operations per parameter as _apply, without its
         # bookkeeping, because small networks spend most of a step on Python calls.
@@ -309,6 +322,20 @@ class SGD(Optimizer):
             scratch = self._work(param, 0)
             np.multiply(grad, learning_rate, out=scratch)
             param -= scratch
+
+    def _traced_plain_step(self, slots, trace):
+        """Run a plain SGD step with a trace: one update of the flat buffers when there are any, then records."""
+        flat = getattr(slots, "flat", None)
+        if flat is None:
+            super().step(slots, trace)
+            return
+        self.iterations += 1
+        scratch = self._change_array(ALL_PARAMETERS, flat.params)
+        np.multiply(flat.grads, self.learning_rate, out=scratch)
+        flat.params -= scratch
+        for _, symbol, param, _ in slots:
+            g_symbol = _gradient_symbol(symbol, trace)
+            self._record_update(param, self.learning_rate, symbol, trace, g_symbol, (g_symbol,))
 
     def _update(self, name, symbol, param, grad, trace):
         grad, g_symbol = self._with_weight_decay(param, grad, self.weight_decay, symbol, trace)

@@ -118,22 +118,32 @@ class Trace:
 
     def record(self, symbol, name, formula, value, phase, layer=0, inputs=(), operation="", note=""):
         """Append a copy of ``value`` under ``symbol``; a symbol may appear once."""
-        if symbol in self:
+        return self.add((symbol, name, formula, phase, layer, tuple(inputs), operation, note), value)
+
+    def add(self, texts, value):
+        """Append a copy of ``value`` with ``texts``, the other fields of :class:`Quantity` in a tuple.
+
+        ``texts`` is ``(symbol, name, formula, phase, layer, inputs, operation,
+        note)``. The engine builds these tuples once per network and batch size
+        and reuses them at every traced step.
+        """
+        symbol, name, formula, phase, layer, inputs, operation, note = texts
+        quantities = self.quantities
+        cached = self.__dict__.get("_index")
+        if cached is not None and cached[0] is quantities and len(cached[1]) == len(quantities):
+            index = cached[1]
+        else:
+            index = self._symbol_index()
+        if symbol in index:
             raise ValueError(f"trace already has a quantity {symbol!r}; symbols must be unique")
-        quantity = Quantity(
-            symbol=symbol,
-            name=name,
-            formula=formula,
-            value=np.array(value, copy=True),
-            phase=phase,
-            layer=layer,
-            inputs=tuple(inputs),
-            operation=operation,
-            note=note,
-        )
-        index = self._symbol_index()
-        self.quantities.append(quantity)
-        index[symbol] = len(self.quantities) - 1
+        # A frozen dataclass's __init__ sets each field through object.__setattr__, which
+        # costs more than the rest of a record. Filling __dict__ gives the same object.
+        quantity = object.__new__(Quantity)
+        quantity.__dict__.update({"symbol": symbol, "name": name, "formula": formula,
+                                  "value": np.array(value, copy=True), "phase": phase, "layer": layer,
+                                  "inputs": inputs, "operation": operation, "note": note})
+        index[symbol] = len(quantities)
+        quantities.append(quantity)
         return quantity
 
     def _symbol_index(self):
