@@ -10,16 +10,21 @@ tanh derivatives from the activation's output ``a``, ReLU's from its input
 PyTorch and scikit-learn).
 """
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+from ._typing import AnyArray, FloatArray
 
 
 # Arguments below which exp cannot overflow (log of the largest float is 709.78 and 88.72).
-_EXP_SAFE = {np.dtype(np.float64): 709.0, np.dtype(np.float32): 88.0}
+_EXP_SAFE: dict[np.dtype[Any], float] = {np.dtype(np.float64): 709.0, np.dtype(np.float32): 88.0}
 # Arrays up to this size are checked for overflow before exp instead of silencing it.
 _SMALL = 256
 
 
-def sigmoid(z, out=None):
+def sigmoid(z: ArrayLike, out: FloatArray | None = None) -> FloatArray:
     """Return ``1 / (1 + exp(-z))`` for any finite ``z``, written into ``out`` when given.
 
     For ``z`` below about -709 (float64) or -88.7 (float32) ``exp(-z)``
@@ -30,7 +35,7 @@ def sigmoid(z, out=None):
     z = np.asarray(z)
     if z.dtype.kind != "f":
         z = z.astype(np.float64)
-    e = np.negative(z, out=out)
+    e: FloatArray = np.negative(z, out=out)
     limit = _EXP_SAFE.get(e.dtype)
     if limit is not None and 0 < e.size <= _SMALL and np.maximum.reduce(e, axis=None) < limit:
         # No element can overflow, which one reduction over a small array shows faster
@@ -43,47 +48,47 @@ def sigmoid(z, out=None):
     return np.reciprocal(e, out=e)
 
 
-def sigmoid_derivative_from_output(a):
+def sigmoid_derivative_from_output(a: FloatArray) -> FloatArray:
     """Return ``sigmoid'(z) = a (1 - a)`` given ``a = sigmoid(z)``."""
     return a * (1.0 - a)
 
 
-def tanh_derivative_from_output(a):
+def tanh_derivative_from_output(a: FloatArray) -> FloatArray:
     """Return ``tanh'(z) = 1 - a**2`` given ``a = tanh(z)``."""
     return 1.0 - a * a
 
 
-def relu(z, out=None):
+def relu(z: FloatArray, out: FloatArray | None = None) -> FloatArray:
     """Return ``max(z, 0)``, written into ``out`` when given."""
     return np.maximum(z, 0.0, out=out)
 
 
-def relu_derivative(z):
+def relu_derivative(z: FloatArray) -> FloatArray:
     """Return 1 where ``z > 0`` and 0 elsewhere, including at ``z = 0``."""
     return (z > 0).astype(z.dtype)
 
 
-def leaky_relu(z, alpha):
+def leaky_relu(z: FloatArray, alpha: float) -> FloatArray:
     """Return ``z`` where ``z > 0`` and ``alpha * z`` elsewhere."""
     return np.where(z > 0, z, alpha * z)
 
 
-def leaky_relu_derivative(z, alpha):
+def leaky_relu_derivative(z: FloatArray, alpha: float) -> FloatArray:
     """Return 1 where ``z > 0`` and ``alpha`` elsewhere, including at 0."""
     return np.where(z > 0, 1.0, alpha).astype(z.dtype)
 
 
-def softplus(z):
+def softplus(z: FloatArray) -> FloatArray:
     """Return ``log(1 + exp(z))`` as ``max(z, 0) + log1p(exp(-|z|))``."""
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
 
 
-def log_sigmoid(z):
+def log_sigmoid(z: FloatArray) -> FloatArray:
     """Return ``log(sigmoid(z)) = -softplus(-z)``."""
     return -softplus(-z)
 
 
-def log_softmax(z):
+def log_softmax(z: ArrayLike) -> FloatArray:
     """Return ``log(softmax(z))`` along the last axis.
 
     The row maximum is subtracted first, so ``exp`` never overflows. When a row
@@ -95,17 +100,18 @@ def log_softmax(z):
     if z.size == 0:
         return np.empty_like(z)
     with np.errstate(over="ignore"):
-        shifted = z - np.max(z, axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+        shifted: AnyArray = z - np.max(z, axis=-1, keepdims=True)
+    log_sum: FloatArray = np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))  # (..., 1)
+    return shifted - log_sum
 
 
-def softmax(z, out=None):
+def softmax(z: ArrayLike, out: FloatArray | None = None) -> FloatArray:
     """Return ``exp(z) / sum(exp(z))`` along the last axis, shifted by the max."""
     z = np.asarray(z)
     if z.size == 0:
         return np.empty_like(z) if out is None else out
     with np.errstate(over="ignore"):
         shifted = z - np.max(z, axis=-1, keepdims=True)
-    e = np.exp(shifted, out=out)
+    e: FloatArray = np.exp(shifted, out=out)
     e /= np.sum(e, axis=-1, keepdims=True)
     return e
