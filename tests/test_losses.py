@@ -85,3 +85,25 @@ def test_bce_targets_outside_unit_interval_rejected():
 def test_target_shape_mismatch_rejected():
     with pytest.raises(ValueError, match=r"targets have shape \(2, 2\)"):
         losses.HalfSquaredError().prepare_targets(np.zeros((2, 2)), (2, 1), np.float64)
+
+
+def test_unfused_loss_value_from_logits_raises():
+    z = np.zeros((2, 1))
+    with pytest.raises(NotImplementedError, match="half-squared-error has no fused form"):
+        losses.HalfSquaredError().value_from_logits(z, z)
+
+
+def test_base_loss_value_and_gradient_raise():
+    y = np.zeros((2, 1))
+    with pytest.raises(NotImplementedError):
+        losses.Loss().value(y, y)
+    with pytest.raises(NotImplementedError):
+        losses.Loss().gradient(y, y)
+
+
+def test_bce_value_from_logits_ignores_softmax_cache():
+    loss = losses.BinaryCrossEntropy()
+    z = np.array([[-2.0], [0.5], [3.0]])
+    t = np.array([[0.0], [1.0], [1.0]])
+    cache = np.full((3, 1), 100.0)
+    assert loss.value_from_logits(z, t, shifted=cache, log_sum=cache) == loss.value_from_logits(z, t)

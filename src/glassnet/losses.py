@@ -21,15 +21,17 @@ with ``log1p``/log-softmax, so ``log(0)`` never occurs.
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from . import activations as act
 from .errors import InvalidInputError, InvalidTypeError
+from ._typing import AnyArray, FloatArray
 from .validation import all_finite, check_sample_counts
 
 REDUCTIONS = ("mean", "sum")
 
 
-def _reject_missing(t):
+def _reject_missing(t: object) -> None:
     if t is None:
         raise InvalidTypeError("targets are None; expected one target row (or class label) per input row")
 
@@ -38,26 +40,26 @@ class Loss:
     """Base class. ``value(y, t)`` is a float, ``gradient(y, t)`` is dL/dy."""
 
     name = "loss"
-    fuses_with = None  # kind of the output activation whose derivative cancels
+    fuses_with: str | None = None  # kind of the output activation whose derivative cancels
     formula = ""
     gradient_formula = ""
     formula_single = ""
     gradient_formula_single = ""
 
-    def __init__(self, reduction="mean"):
+    def __init__(self, reduction: str = "mean") -> None:
         if reduction not in REDUCTIONS:
             raise InvalidInputError(
                 f"reduction={reduction!r} is not known; use 'mean' (average over the batch) or 'sum'"
             )
         self.reduction = reduction
 
-    def divisor(self, y):
+    def divisor(self, y: AnyArray) -> int:
         """Number the summed loss is divided by: N·K, N, or 1 for ``sum``."""
         if self.reduction == "sum":
             return 1
         return y.size
 
-    def prepare_targets(self, t, y_shape, dtype):
+    def prepare_targets(self, t: ArrayLike | None, y_shape: tuple[int, ...], dtype: DTypeLike) -> FloatArray:
         """Return targets as an array of the output's shape and dtype, or raise."""
         if type(t) is np.ndarray and t.shape == y_shape and t.dtype == dtype and all_finite(t):
             return t  # already what the loss needs, as in a training loop
@@ -85,20 +87,39 @@ class Loss:
             )
         return t.astype(dtype, copy=False)
 
-    def value_and_gradient(self, y, t):
+    def value(self, y: FloatArray, t: FloatArray) -> float:
+        """Return the loss of outputs ``y`` against prepared targets ``t``."""
+        raise NotImplementedError
+
+    def gradient(self, y: FloatArray, t: FloatArray) -> FloatArray:
+        """Return dL/dy, of the shape of ``y``."""
+        raise NotImplementedError
+
+    def value_from_logits(self, z: FloatArray, t: FloatArray, shifted: FloatArray | None = None,
+                          log_sum: FloatArray | None = None) -> float:
+        """Return the loss from the output layer's logits ``z``, for a loss fused with its activation.
+
+        ``shifted`` and ``log_sum`` are the Softmax layer's cache, which a loss
+        fused with softmax may reuse.
+        """
+        raise NotImplementedError(
+            f"{self.name} has no fused form with an output activation, so compute value(y, t) on the outputs instead"
+        )
+
+    def value_and_gradient(self, y: FloatArray, t: FloatArray) -> tuple[float, FloatArray]:
         """Return ``(value(y, t), gradient(y, t))``; a loss may share work between the two."""
         return self.value(y, t), self.gradient(y, t)
 
-    def describe(self, divisor):
+    def describe(self, divisor: int) -> tuple[str, str]:
         """Return (loss formula, gradient formula) as text; ``/ N`` is dropped when N is 1."""
         if divisor == 1:
             return self.formula_single, self.gradient_formula_single
         return self.formula, self.gradient_formula
 
-    def config(self):
+    def config(self) -> dict[str, str]:
         return {"name": self.name, "reduction": self.reduction}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(reduction={self.reduction!r})"
 
 
@@ -115,18 +136,18 @@ class HalfSquaredError(Loss):
     formula_single = "½ Σ (y - t)²"
     gradient_formula_single = "y - t"
 
-    def value(self, y, t):
+    def value(self, y: FloatArray, t: FloatArray) -> float:
         diff = y - t
         return 0.5 * float(np.vdot(diff, diff)) / self.divisor(y)
 
-    def gradient(self, y, t):
+    def gradient(self, y: FloatArray, t: FloatArray) -> FloatArray:
         grad = y - t
         divisor = self.divisor(y)
         if divisor != 1:
             grad /= divisor
         return grad
 
-    def value_and_gradient(self, y, t):
+    def value_and_gradient(self, y: FloatArray, t: FloatArray) -> tuple[float, FloatArray]:
         grad = y - t
         divisor = self.divisor(y)
         value = 0.5 * float(np.vdot(grad, grad)) / divisor
@@ -144,11 +165,11 @@ class MeanSquaredError(Loss):
     formula_single = "Σ (y - t)²"
     gradient_formula_single = "2 (y - t)"
 
-    def value(self, y, t):
+    def value(self, y: FloatArray, t: FloatArray) -> float:
         diff = y - t
         return float(np.vdot(diff, diff)) / self.divisor(y)
 
-    def gradient(self, y, t):
+    def gradient(self, y: FloatArray, t: FloatArray) -> FloatArray:
         grad = y - t
         grad *= 2.0 / self.divisor(y)
         return grad
@@ -172,7 +193,7 @@ class BinaryCrossEntropy(Loss):
     gradient_formula_single = "(y - t) / (y (1 - y))"
     eps = 1e-15
 
-    def prepare_targets(self, t, y_shape, dtype):
+    def prepare_targets(self, t: ArrayLike | None, y_shape: tuple[int, ...], dtype: DTypeLike) -> FloatArray:
         t = super().prepare_targets(t, y_shape, dtype)
         outside = (t < 0) | (t > 1)
         if np.any(outside):
@@ -183,16 +204,18 @@ class BinaryCrossEntropy(Loss):
             )
         return t
 
-    def value(self, y, t):
+    def value(self, y: FloatArray, t: FloatArray) -> float:
         p = np.clip(y, self.eps, 1.0 - self.eps)
         total = -np.sum(t * np.log(p) + (1.0 - t) * np.log1p(-p))
         return float(total) / self.divisor(y)
 
-    def gradient(self, y, t):
+    def gradient(self, y: FloatArray, t: FloatArray) -> FloatArray:
         p = np.clip(y, self.eps, 1.0 - self.eps)
         return (p - t) / (p * (1.0 - p)) / self.divisor(y)
 
-    def value_from_logits(self, z, t):
+    def value_from_logits(self, z: FloatArray, t: FloatArray, shifted: FloatArray | None = None,
+                          log_sum: FloatArray | None = None) -> float:
+        """Return the loss from the logits ``z``. The Softmax cache ``shifted`` and ``log_sum`` is not used."""
         total = np.sum(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z))))
         return float(total) / self.divisor(z)
 
@@ -214,12 +237,13 @@ class CategoricalCrossEntropy(Loss):
     gradient_formula_single = "-t / y"
     eps = 1e-15
 
-    def divisor(self, y):
+    def divisor(self, y: AnyArray) -> int:
         if self.reduction == "sum":
             return 1
-        return y.shape[0]
+        rows: int = y.shape[0]
+        return rows
 
-    def prepare_targets(self, t, y_shape, dtype):
+    def prepare_targets(self, t: ArrayLike | None, y_shape: tuple[int, ...], dtype: DTypeLike) -> FloatArray:
         _reject_missing(t)
         t = np.asarray(t)
         n_classes = y_shape[1]
@@ -249,15 +273,16 @@ class CategoricalCrossEntropy(Loss):
             raise InvalidInputError("categorical-cross-entropy targets must be >= 0 (one-hot rows or class labels)")
         return t
 
-    def value(self, y, t):
+    def value(self, y: FloatArray, t: FloatArray) -> float:
         p = np.maximum(y, self.eps)
         return float(-np.sum(t * np.log(p))) / self.divisor(y)
 
-    def gradient(self, y, t):
+    def gradient(self, y: FloatArray, t: FloatArray) -> FloatArray:
         p = np.maximum(y, self.eps)
         return -t / p / self.divisor(y)
 
-    def value_from_logits(self, z, t, shifted=None, log_sum=None):
+    def value_from_logits(self, z: FloatArray, t: FloatArray, shifted: FloatArray | None = None,
+                          log_sum: FloatArray | None = None) -> float:
         """Return the loss from the logits z, never taking log(0).
 
         ``shifted`` (``z - max z`` per row) and ``log_sum`` (``log Σ exp(shifted)``
@@ -278,7 +303,7 @@ class CategoricalCrossEntropy(Loss):
         return float(-np.sum(products)) / self.divisor(z)
 
 
-LOSSES = {
+LOSSES: dict[str, type[Loss]] = {
     "half-squared-error": HalfSquaredError,
     "mean-squared-error": MeanSquaredError,
     "mse": MeanSquaredError,
@@ -289,7 +314,7 @@ LOSSES = {
 }
 
 
-def get_loss(name, reduction="mean"):
+def get_loss(name: str | Loss, reduction: str = "mean") -> Loss:
     """Return a loss object by name (``half-squared-error``, ``mse``, ...)."""
     if isinstance(name, Loss):
         return name

@@ -401,7 +401,7 @@ def problem_from_dict(document: object, source: str = "", overrides: Mapping[str
     loss_name = _choice(training, "loss", "training", "half-squared-error", sorted(LOSSES))
     reduction = _choice(training, "reduction", "training", "mean", list(REDUCTIONS))
     loss = get_loss(loss_name, reduction=reduction)
-    t = _matrix(data["t"], "data.t", None)
+    t: FloatArray = _matrix(data["t"], "data.t", None)
     try:
         t = loss.prepare_targets(t, (X.shape[0], network.out_features), network.dtype)
     except InvalidInputError as exc:
