@@ -120,3 +120,9 @@ def test_unknown_activation_lists_valid():
 def test_dense_size_rejected(size):
     with pytest.raises((ValueError, TypeError), match="in_features"):
         gn.Dense(size, 2)
+
+
+@pytest.mark.parametrize("layer", [gn.ReLU(), gn.Sigmoid(), gn.Tanh(), gn.Identity(), gn.LeakyReLU(0.1)])
+def test_local_derivative_before_forward_raises(layer):
+    with pytest.raises(RuntimeError, match="before forward"):
+        layer.local_derivative()

@@ -8,7 +8,8 @@ Contract shared by every layer:
 * ``backward(grad_output)`` takes dL/d(output) of the output's shape, writes
   the gradient of every entry of ``params`` into ``grads`` under the same name
   (overwriting, never accumulating) and returns dL/d(input).
-* Calling ``backward`` before ``forward`` raises ``RuntimeError``.
+* Calling ``backward``, or an activation's ``local_derivative``, before
+  ``forward`` raises ``RuntimeError``.
 * Both take an optional ``out`` array of the result's shape and dtype to write
   into, as NumPy ufuncs do. Without it the result is a new array. The
   network's training step passes work arrays it reuses from step to step, so
@@ -20,12 +21,18 @@ Trace symbols (``z1``, ``a1``, ``delta1``...) are assigned by the network that
 owns the layer; a layer used on its own has none.
 """
 
+from typing import Any, Self, TypeVar
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from . import activations as act
+from ._typing import FloatArray, JSONDict
 from .errors import InvalidInputError, InvalidTypeError
-from .initializers import as_generator, get_initializer
+from .initializers import Initializer, as_generator, get_initializer
 from .validation import physical_memory_bytes
+
+_Cached = TypeVar("_Cached")
 
 
 class Layer:
@@ -34,43 +41,47 @@ class Layer:
     kind = "layer"
     has_params = False
 
-    def __init__(self):
-        self.params = {}
-        self.grads = {}
+    def __init__(self) -> None:
+        self.params: dict[str, FloatArray] = {}
+        self.grads: dict[str, FloatArray] = {}
         self.name = self.kind
         self.number = 0
-        self.symbols = {}
+        self.symbols: dict[str, str] = {}
         self.training = True
 
-    def forward(self, x, out=None):
+    def forward(self, x: FloatArray, out: FloatArray | None = None) -> FloatArray:
         raise NotImplementedError
 
-    def backward(self, grad_output, out=None):
+    def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray | None:
+        """Return dL/d(input), or None from a layer that skips it (a network's first Dense layer)."""
         raise NotImplementedError
 
-    def _require_forward(self, cached):
+    def _require_forward(self, cached: _Cached | None) -> _Cached:
+        """Return ``cached``, an attribute that forward sets, or raise if forward has not run."""
         if cached is None:
             raise RuntimeError(
-                f"{self.name}.backward() was called before forward(); run forward on a batch first"
+                f"{self.name}.backward() or local_derivative() was called before forward(); "
+                "run forward on a batch first"
             )
+        return cached
 
-    def astype(self, dtype):
+    def astype(self, dtype: DTypeLike) -> Self:
         """Convert parameters and gradient buffers to ``dtype`` in place."""
         for key, value in self.params.items():
             self.params[key] = value.astype(dtype, copy=False)
             self.grads[key] = np.zeros_like(self.params[key])
         return self
 
-    def config(self):
+    def config(self) -> JSONDict:
         """Return the constructor arguments as JSON-ready builtins (no parameters)."""
         return {"type": self.kind}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         arguments = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "type")
         return f"{type(self).__name__}({arguments})"
 
 
-def _as_parameter(value, shape, argument, dtype):
+def _as_parameter(value: ArrayLike, shape: tuple[int, ...], argument: str, dtype: DTypeLike) -> FloatArray:
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
         raise InvalidTypeError(
@@ -87,7 +98,7 @@ def _as_parameter(value, shape, argument, dtype):
     return np.array(array, dtype=dtype, copy=True)
 
 
-def _check_size(value, argument):
+def _check_size(value: object, argument: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise InvalidTypeError(f"{argument}={value!r} must be an integer >= 1")
     if value < 1:
@@ -125,8 +136,10 @@ class Dense(Layer):
     kind = "dense"
     has_params = True
 
-    def __init__(self, in_features, out_features, *, W=None, b=None, init="glorot_uniform",
-                 seed=None, dtype=np.float64):
+    def __init__(self, in_features: int, out_features: int, *, W: ArrayLike | None = None,
+                 b: ArrayLike | None = None, init: str | Initializer = "glorot_uniform",
+                 seed: int | np.integer[Any] | np.random.Generator | None = None,
+                 dtype: DTypeLike = np.float64) -> None:
         super().__init__()
         self.in_features = _check_size(in_features, "in_features")
         self.out_features = _check_size(out_features, "out_features")
@@ -146,15 +159,15 @@ class Dense(Layer):
             b = np.zeros(self.out_features)
         self.params["b"] = _as_parameter(b, (self.out_features,), "b", dtype)
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
-        self.x = None
+        self.x: FloatArray | None = None
         # The first layer of a network never needs dL/dx; skipping it saves a matmul.
         self.compute_input_grad = True
 
-    def config(self):
+    def config(self) -> JSONDict:
         return {"type": self.kind, "in_features": self.in_features,
                 "out_features": self.out_features, "init": self.init if isinstance(self.init, str) else "custom"}
 
-    def forward(self, x, out=None):
+    def forward(self, x: FloatArray, out: FloatArray | None = None) -> FloatArray:
         W = self.params["W"]
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise InvalidInputError(
@@ -169,11 +182,11 @@ class Dense(Layer):
         z += self.params["b"]
         return z
 
-    def backward(self, grad_output, out=None):
-        self._require_forward(self.x)
+    def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray | None:
+        x = self._require_forward(self.x)
         W = self.params["W"]
         delta = np.asarray(grad_output, dtype=W.dtype)
-        np.dot(self.x.T, delta, out=self.grads["W"])  # (in, batch) · (batch, out)
+        np.dot(x.T, delta, out=self.grads["W"])  # (in, batch) · (batch, out)
         if delta.shape[0] == 1:
             np.copyto(self.grads["b"], delta[0])  # the sum over a batch of one row is that row
         else:
@@ -190,17 +203,20 @@ class Activation(Layer):
     formula = "f(z)"
     derivative_formula = "f'(z)"
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self.z = None
-        self.a = None
+        self.z: FloatArray | None = None
+        self.a: FloatArray | None = None
 
-    def local_derivative(self):
-        """Return f'(z) for the cached batch, of the output's shape."""
+    def local_derivative(self) -> FloatArray:
+        """Return f'(z) for the cached batch, of the output's shape.
+
+        Raises ``RuntimeError`` before forward has run.
+        """
         raise NotImplementedError
 
-    def backward(self, grad_output, out=None):
-        self._require_forward(self.a)
+    def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        # local_derivative checks that forward has run, so the check is not repeated here.
         return np.multiply(grad_output, self.local_derivative(), out=out)
 
 
@@ -211,17 +227,17 @@ class ReLU(Activation):
     formula = "max(0, z)"
     derivative_formula = "1 if z > 0 else 0"
 
-    def forward(self, z, out=None):
+    def forward(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         self.z = z
         self.a = act.relu(z, out=out)
         return self.a
 
-    def local_derivative(self):
-        return act.relu_derivative(self.z)
+    def local_derivative(self) -> FloatArray:
+        return act.relu_derivative(self._require_forward(self.z))
 
-    def backward(self, grad_output, out=None):
-        self._require_forward(self.a)
-        return np.multiply(grad_output, self.z > 0.0, out=out)
+    def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        z = self._require_forward(self.z)
+        return np.multiply(grad_output, z > 0.0, out=out)
 
 
 class LeakyReLU(Activation):
@@ -230,7 +246,7 @@ class LeakyReLU(Activation):
     kind = "leaky_relu"
     derivative_formula = "1 if z > 0 else alpha"
 
-    def __init__(self, alpha=0.01):
+    def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)):
             raise InvalidTypeError(f"alpha={alpha!r} must be a number in [0, 1)")
@@ -239,10 +255,10 @@ class LeakyReLU(Activation):
         self.alpha = float(alpha)
         self.formula = f"z if z > 0 else {self.alpha:g}·z"
 
-    def config(self):
+    def config(self) -> JSONDict:
         return {"type": self.kind, "alpha": self.alpha}
 
-    def forward(self, z, out=None):
+    def forward(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         self.z = z
         a = act.leaky_relu(z, self.alpha).astype(z.dtype, copy=False)
         if out is not None:
@@ -251,8 +267,8 @@ class LeakyReLU(Activation):
         self.a = a
         return a
 
-    def local_derivative(self):
-        return act.leaky_relu_derivative(self.z, self.alpha)
+    def local_derivative(self) -> FloatArray:
+        return act.leaky_relu_derivative(self._require_forward(self.z), self.alpha)
 
 
 class Sigmoid(Activation):
@@ -262,13 +278,13 @@ class Sigmoid(Activation):
     formula = "1 / (1 + exp(-z))"
     derivative_formula = "y(1 - y)"
 
-    def forward(self, z, out=None):
+    def forward(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         self.z = z
         self.a = act.sigmoid(z, out=out)
         return self.a
 
-    def local_derivative(self):
-        return act.sigmoid_derivative_from_output(self.a)
+    def local_derivative(self) -> FloatArray:
+        return act.sigmoid_derivative_from_output(self._require_forward(self.a))
 
 
 class Tanh(Activation):
@@ -278,13 +294,13 @@ class Tanh(Activation):
     formula = "tanh(z)"
     derivative_formula = "1 - a²"
 
-    def forward(self, z, out=None):
+    def forward(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         self.z = z
         self.a = np.tanh(z, out=out)
         return self.a
 
-    def local_derivative(self):
-        return act.tanh_derivative_from_output(self.a)
+    def local_derivative(self) -> FloatArray:
+        return act.tanh_derivative_from_output(self._require_forward(self.a))
 
 
 class Softmax(Activation):
@@ -303,12 +319,12 @@ class Softmax(Activation):
     formula = "exp(z) / Σ exp(z)"
     derivative_formula = "diag(a) - a aᵀ"
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self.shifted = None
-        self.log_sum = None
+        self.shifted: FloatArray | None = None
+        self.log_sum: FloatArray | None = None
 
-    def forward(self, z, out=None):
+    def forward(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         self.z = z
         if z.size == 0:
             self.shifted = self.log_sum = None
@@ -320,7 +336,7 @@ class Softmax(Activation):
             shifted = None
         with np.errstate(over="ignore"):
             shifted = np.subtract(z, np.max(z, axis=-1, keepdims=True), out=shifted)
-        e = np.exp(shifted, out=out)
+        e: FloatArray = np.exp(shifted, out=out)
         row_sum = np.add.reduce(e, axis=-1, keepdims=True)  # (batch, 1)
         e /= row_sum
         self.shifted = shifted
@@ -328,15 +344,15 @@ class Softmax(Activation):
         self.a = e
         return e
 
-    def local_derivative(self):
+    def local_derivative(self) -> FloatArray:
         raise NotImplementedError(
             "softmax has a full Jacobian, not an elementwise derivative; use backward()"
         )
 
-    def backward(self, grad_output, out=None):
-        self._require_forward(self.a)
-        weighted = np.sum(grad_output * self.a, axis=1, keepdims=True)  # (batch, 1)
-        return np.multiply(grad_output - weighted, self.a, out=out)
+    def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        a = self._require_forward(self.a)
+        weighted: FloatArray = np.sum(grad_output * a, axis=1, keepdims=True)  # (batch, 1)
+        return np.multiply(grad_output - weighted, a, out=out)
 
 
 class Identity(Activation):
@@ -346,7 +362,7 @@ class Identity(Activation):
     formula = "z"
     derivative_formula = "1"
 
-    def forward(self, z, out=None):
+    def forward(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         self.z = z
         if out is not None:
             np.copyto(out, z)
@@ -354,10 +370,10 @@ class Identity(Activation):
         self.a = z
         return z
 
-    def local_derivative(self):
-        return np.ones_like(self.a)
+    def local_derivative(self) -> FloatArray:
+        return np.ones_like(self._require_forward(self.a))
 
-    def backward(self, grad_output, out=None):
+    def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray:
         self._require_forward(self.a)
         if out is not None and out is not grad_output:
             np.copyto(out, grad_output)
@@ -365,7 +381,7 @@ class Identity(Activation):
         return grad_output
 
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, type[Activation]] = {
     "relu": ReLU,
     "leaky_relu": LeakyReLU,
     "sigmoid": Sigmoid,
@@ -376,7 +392,7 @@ ACTIVATIONS = {
 }
 
 
-def make_activation(name, **options):
+def make_activation(name: str | Layer, **options: Any) -> Layer:
     """Return a new activation layer by name (``relu``, ``leaky_relu``, ...)."""
     if isinstance(name, Layer):
         return name
@@ -398,7 +414,7 @@ class Dropout(Layer):
 
     kind = "dropout"
 
-    def __init__(self, rate=0.5, seed=None):
+    def __init__(self, rate: float = 0.5, seed: int | np.integer[Any] | np.random.Generator | None = None) -> None:
         super().__init__()
         if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)):
             raise InvalidTypeError(f"rate={rate!r} must be a number in [0, 1)")
@@ -406,13 +422,13 @@ class Dropout(Layer):
             raise InvalidInputError(f"dropout rate={rate!r} must be in [0, 1); 0.1 to 0.5 is typical")
         self.rate = float(rate)
         self.rng = as_generator(seed)
-        self.mask = None
+        self.mask: FloatArray | None = None
         self._forward_done = False
 
-    def config(self):
+    def config(self) -> JSONDict:
         return {"type": self.kind, "rate": self.rate}
 
-    def forward(self, x, out=None):
+    def forward(self, x: FloatArray, out: FloatArray | None = None) -> FloatArray:
         self._forward_done = True
         if not self.training or self.rate == 0.0:
             self.mask = None
@@ -425,7 +441,7 @@ class Dropout(Layer):
         self.mask /= keep
         return np.multiply(x, self.mask, out=out)
 
-    def backward(self, grad_output, out=None):
+    def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray:
         self._require_forward(self._forward_done or None)
         if self.mask is None:
             if out is not None and out is not grad_output:
