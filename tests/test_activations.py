@@ -78,3 +78,10 @@ def test_sigmoid_small_arrays_match_large(dtype):
         large_result = act.sigmoid(large)
     np.testing.assert_array_equal(np.tile(small_result, 100), large_result)
     assert small_result[0] == 0.0 and small_result[-1] == 1.0
+
+
+def test_sigmoid_of_scalar_is_zero_dimensional():
+    result = act.sigmoid(0.0)
+    assert result.shape == ()
+    assert result == 0.5
+    assert act.sigmoid(np.float32(-1e4)) == 0.0

@@ -24,6 +24,13 @@ _EXP_SAFE: dict[np.dtype[Any], float] = {np.dtype(np.float64): 709.0, np.dtype(n
 _SMALL = 256
 
 
+def _largest(array: FloatArray) -> float:
+    """Return the largest element of a non-empty array, or NaN when NaN comes first."""
+    if array.size <= 8:
+        return float(max(array.ravel().tolist()))
+    return float(np.maximum.reduce(array, axis=None))
+
+
 def sigmoid(z: ArrayLike, out: FloatArray | None = None) -> FloatArray:
     """Return ``1 / (1 + exp(-z))`` for any finite ``z``, written into ``out`` when given.
 
@@ -35,9 +42,11 @@ def sigmoid(z: ArrayLike, out: FloatArray | None = None) -> FloatArray:
     z = np.asarray(z)
     if z.dtype.kind != "f":
         z = z.astype(np.float64)
+    if z.ndim == 0:  # NumPy returns a scalar for 0-d input, which cannot take out=
+        return sigmoid(z.reshape(1), None if out is None else out.reshape(1)).reshape(())
     e: FloatArray = np.negative(z, out=out)
     limit = _EXP_SAFE.get(e.dtype)
-    if limit is not None and 0 < e.size <= _SMALL and np.maximum.reduce(e, axis=None) < limit:
+    if limit is not None and 0 < e.size <= _SMALL and _largest(e) < limit:
         # No element can overflow, which one reduction over a small array shows faster
         # than np.errstate can be entered and left.
         np.exp(e, out=e)

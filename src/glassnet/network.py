@@ -401,11 +401,12 @@ class Sequential:
         R = ½ λ Σ_k ||W_k||² over the Dense weights (not the biases) to the
         returned loss and λ W_k to each dW_k.
 
-        Without a trace, every intermediate array is written into work arrays
-        that the next call reuses (see :meth:`_untraced_loss_and_backward`).
+        Without an L2 penalty in a trace, every intermediate array is written
+        into work arrays that the next call reuses, and a trace records copies
+        (see :meth:`_untraced_loss_and_backward`).
         """
-        if trace is None and self._writes_into_out:
-            value = self._untraced_loss_and_backward(X, t, loss)
+        if self._writes_into_out and (trace is None or not l2):
+            value = self._untraced_loss_and_backward(X, t, loss, trace)
             if not l2:
                 return value
             penalty = 0.5 * l2 * sum(float(np.vdot(layer.params["W"], layer.params["W"]))
@@ -502,7 +503,7 @@ class Sequential:
         work = self._workspace[batch_size] = (tuple(forward), tuple(backward), delta)
         return work
 
-    def _untraced_loss_and_backward(self, X, t, loss):
+    def _untraced_loss_and_backward(self, X, t, loss, trace=None):
         """Run forward, the loss and backward on one batch with no allocation per layer.
 
         Each layer writes its output into a work array kept from the previous
@@ -510,16 +511,25 @@ class Sequential:
         dL/d(input) into another, and elementwise layers multiply it in place.
         So after this call the layers' caches (``x``, ``z``, ``a``) are views
         of work arrays that the next training step overwrites. Returns the
-        loss value.
+        loss value. With a ``trace``, each quantity is recorded (copied) as
+        soon as it is computed, before a later step of the pass can change it.
         """
         forward, backward, delta = self._work_arrays(X.shape[0])
+        layers = self.layers
 
         x = X
-        for function, out in forward:
-            x = function(x, out=out)
+        if trace is None:
+            for function, out in forward:
+                x = function(x, out=out)
+        else:
+            trace.add(_INPUT_TEXTS, x)
+            for (function, out), layer in zip(forward, layers):
+                x = function(x, out=out)
+                _record_forward(self, layer, x, trace)
 
         # The loss, and the gradient entering the backward pass.
-        if loss.fuses_with is not None and loss.fuses_with == self.layers[-1].kind:
+        fused = loss.fuses_with is not None and loss.fuses_with == layers[-1].kind
+        if fused:
             value = self._fused_loss_value(loss, t)
             grad = np.subtract(x, t, out=delta)
             divisor = loss.divisor(x)
@@ -528,10 +538,25 @@ class Sequential:
             backward = backward[1:]  # the output activation's derivative cancels against the loss's
         else:
             value, grad = loss.value_and_gradient(x, t)
+        if trace is not None:
+            _record_loss(self, loss, x, t, value, trace, fused)
+            if fused:
+                _record_fused_delta(self, loss, grad, trace)
+            else:
+                divisor = loss.divisor(x)
+                key = ("loss_gradient", loss.name, loss.reduction, divisor)
+                trace.add(_cached_texts(self, key, lambda: _loss_gradient_texts(self, loss, divisor)), grad)
 
         # The gradient arrays belong to this pass, so elementwise layers update them in place.
+        if trace is None:
+            for function, target in backward:
+                grad = function(grad, out=grad if target is IN_PLACE else target)
+            return value
+        position = len(backward)  # the layers run from index len(backward) - 1 down to 0
         for function, target in backward:
+            position -= 1
             grad = function(grad, out=grad if target is IN_PLACE else target)
+            _record_backward(self, layers[position], None, grad, trace)
         return value
 
     def step(self, X, t, loss="half-squared-error", optimizer=None, trace=False, l2=0.0):
@@ -575,18 +600,22 @@ class Sequential:
         if trace:
             record = Trace(loss_name=loss.name, reduction=loss.reduction, fused=self.is_fused(loss),
                            batch_size=X.shape[0], step=optimizer.iterations + 1, optimizer=repr(optimizer))
-            record.parameters_before = self.parameters_by_symbol()
             for _, symbol, param, _ in self._current_slots():
                 texts = _cached_texts(self, ("parameter", symbol), lambda: _parameter_texts(self, symbol))
                 record.parameter_names[symbol] = texts[1]
-                record.add(texts, param)
+                # The recorded copy is the value before the step, so the dict shares it.
+                record.parameters_before[symbol] = record.add(texts, param).value
 
         value = self.loss_and_backward(X, t, loss, record, l2)
 
         optimizer.step(self._current_slots(), record)
         if record is None:
             return value
-        record.parameters_after = self.parameters_by_symbol()
+        # Every optimizer records each updated parameter as "<symbol>_new", a copy taken after the update.
+        record.parameters_after = {
+            symbol: record.value(f"{symbol}_new") if f"{symbol}_new" in record else param.copy()
+            for _, symbol, param, _ in self._current_slots()
+        }
         return record
 
 

@@ -127,7 +127,7 @@ class Trace:
         note)``. The engine builds these tuples once per network and batch size
         and reuses them at every traced step.
         """
-        symbol, name, formula, phase, layer, inputs, operation, note = texts
+        symbol = texts[0]
         quantities = self.quantities
         cached = self.__dict__.get("_index")
         if cached is not None and cached[0] is quantities and len(cached[1]) == len(quantities):
@@ -136,12 +136,13 @@ class Trace:
             index = self._symbol_index()
         if symbol in index:
             raise ValueError(f"trace already has a quantity {symbol!r}; symbols must be unique")
+        copy = value.copy() if type(value) is np.ndarray else np.array(value, copy=True)
         # A frozen dataclass's __init__ sets each field through object.__setattr__, which
         # costs more than the rest of a record. Filling __dict__ gives the same object.
         quantity = object.__new__(Quantity)
-        quantity.__dict__.update({"symbol": symbol, "name": name, "formula": formula,
-                                  "value": np.array(value, copy=True), "phase": phase, "layer": layer,
-                                  "inputs": inputs, "operation": operation, "note": note})
+        quantity.__dict__.update({"symbol": symbol, "name": texts[1], "formula": texts[2], "value": copy,
+                                  "phase": texts[3], "layer": texts[4], "inputs": texts[5],
+                                  "operation": texts[6], "note": texts[7]})
         index[symbol] = len(quantities)
         quantities.append(quantity)
         return quantity

@@ -116,6 +116,10 @@ def _first_non_numeric(array: AnyArray, column_names: Sequence[str] | None) -> s
     return ""
 
 
+# Arrays up to this size are checked element by element in Python.
+_FEW = 8
+
+
 def all_finite(array: AnyArray) -> bool:
     """Return True when no element of ``array`` is NaN or inf.
 
@@ -126,6 +130,9 @@ def all_finite(array: AnyArray) -> bool:
     """
     if array.dtype.kind != "f":
         return True
+    if array.size <= _FEW:
+        # For a handful of elements Python's own check is quicker than one NumPy call.
+        return all(map(math.isfinite, array.ravel().tolist()))
     if math.isfinite(np.add.reduce(array, axis=None)):
         return True
     return bool(np.isfinite(array).all())
