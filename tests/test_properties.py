@@ -179,3 +179,39 @@ def test_permutation_exact_example(dtype):
     original = gradients(network, X, t, loss)
     reversed_rows = gradients(network, X[::-1], t[::-1], loss)
     assert_same_gradients(original, reversed_rows, dtype)
+
+
+def traced_step(network, X, t, loss, planned):
+    """Run one traced SGD step, through the planned pass or the general one."""
+    network._writes_into_out = planned
+    return network.step(X, t, loss, gn.SGD(learning_rate=0.1), trace=True)
+
+
+@SETTINGS
+@given(problems(dropout=True))
+def test_planned_trace_equals_general_trace(problem):
+    # The planned pass reuses work arrays and records copies; the general pass allocates.
+    network, X, t, loss, _ = problem
+    general = network.copy()
+    for position, (layer, twin) in enumerate(zip(network.layers, general.layers)):
+        if isinstance(layer, Dropout):
+            layer.rng = np.random.default_rng(position)
+            twin.rng = np.random.default_rng(position)
+    planned_trace = traced_step(network, X, t, loss, planned=True)
+    general_trace = traced_step(general, X, t, loss, planned=False)
+    assert planned_trace.symbols() == general_trace.symbols()
+    for planned, reference in zip(planned_trace, general_trace):
+        assert planned.to_dict() == reference.to_dict(), planned.symbol
+
+
+@SETTINGS
+@given(problems())
+def test_traced_and_untraced_steps_agree(problem):
+    network, X, t, loss, _ = problem
+    twin = network.copy()
+    network.step(X, t, loss, gn.SGD(learning_rate=0.1))
+    trace = twin.step(X, t, loss, gn.SGD(learning_rate=0.1), trace=True)
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(value, twin.get_parameters()[name])
+    for _, symbol, param, _ in network.slots():
+        np.testing.assert_array_equal(trace.parameters_after[symbol], param)
