@@ -7,11 +7,20 @@ numbered from the first Dense layer), a plain-English name, the formula as
 text, the value and the symbols it was computed from.
 """
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+from ._typing import FloatArray, JSONDict
 
 PHASES = ("parameters", "forward", "loss", "backward", "update")
+
+# The fields of a Quantity other than its value, in the order Trace.add reads them:
+# (symbol, name, formula, phase, layer, inputs, operation, note).
+QuantityTexts: TypeAlias = tuple[str, str, str, str, int, tuple[str, ...], str, str]
 
 
 @dataclass(frozen=True)
@@ -45,18 +54,18 @@ class Quantity:
     symbol: str
     name: str
     formula: str
-    value: np.ndarray
+    value: FloatArray
     phase: str
     layer: int = 0
-    inputs: tuple = ()
+    inputs: tuple[str, ...] = ()
     operation: str = ""
     note: str = ""
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         return tuple(self.value.shape)
 
-    def to_dict(self):
+    def to_dict(self) -> JSONDict:
         """Return the quantity as JSON-ready builtins (values as nested lists)."""
         return {
             "symbol": self.symbol,
@@ -72,7 +81,7 @@ class Quantity:
         }
 
 
-def _to_builtin(value):
+def _to_builtin(value: ArrayLike) -> Any:
     array = np.asarray(value)
     if array.ndim == 0:
         return array.item()
@@ -105,22 +114,23 @@ class Trace:
         Plain-English name of each parameter symbol, e.g. ``{"W2": "output layer weights"}``.
     """
 
-    quantities: list = field(default_factory=list)
+    quantities: list[Quantity] = field(default_factory=list)
     loss_name: str = ""
     reduction: str = "mean"
     fused: bool = False
     batch_size: int = 0
     step: int = 1
-    parameters_before: dict = field(default_factory=dict)
-    parameters_after: dict = field(default_factory=dict)
+    parameters_before: dict[str, FloatArray] = field(default_factory=dict)
+    parameters_after: dict[str, FloatArray] = field(default_factory=dict)
     optimizer: str = ""
-    parameter_names: dict = field(default_factory=dict)
+    parameter_names: dict[str, str] = field(default_factory=dict)
 
-    def record(self, symbol, name, formula, value, phase, layer=0, inputs=(), operation="", note=""):
+    def record(self, symbol: str, name: str, formula: str, value: ArrayLike, phase: str, layer: int = 0,
+               inputs: Iterable[str] = (), operation: str = "", note: str = "") -> Quantity:
         """Append a copy of ``value`` under ``symbol``; a symbol may appear once."""
         return self.add((symbol, name, formula, phase, layer, tuple(inputs), operation, note), value)
 
-    def add(self, texts, value):
+    def add(self, texts: QuantityTexts, value: ArrayLike) -> Quantity:
         """Append a copy of ``value`` with ``texts``, the other fields of :class:`Quantity` in a tuple.
 
         ``texts`` is ``(symbol, name, formula, phase, layer, inputs, operation,
@@ -129,7 +139,7 @@ class Trace:
         """
         symbol = texts[0]
         quantities = self.quantities
-        cached = self.__dict__.get("_index")
+        cached: tuple[list[Quantity], dict[str, int]] | None = self.__dict__.get("_index")
         if cached is not None and cached[0] is quantities and len(cached[1]) == len(quantities):
             index = cached[1]
         else:
@@ -147,43 +157,43 @@ class Trace:
         quantities.append(quantity)
         return quantity
 
-    def _symbol_index(self):
+    def _symbol_index(self) -> dict[str, int]:
         """Return ``{symbol: position in quantities}``.
 
         The index spares each of a step's 30 or so records a scan of the list.
         It is rebuilt when ``quantities`` was replaced or grown without
         :meth:`record`.
         """
-        cached = self.__dict__.get("_index")
+        cached: tuple[list[Quantity], dict[str, int]] | None = self.__dict__.get("_index")
         if cached is None or cached[0] is not self.quantities or len(cached[1]) != len(self.quantities):
             cached = (self.quantities, {q.symbol: i for i, q in enumerate(self.quantities)})
             self.__dict__["_index"] = cached
         return cached[1]
 
-    def __contains__(self, symbol):
+    def __contains__(self, symbol: object) -> bool:
         return symbol in self._symbol_index()
 
-    def __getitem__(self, symbol):
+    def __getitem__(self, symbol: str) -> Quantity:
         position = self._symbol_index().get(symbol)
         if position is not None:
             return self.quantities[position]
         known = ", ".join(q.symbol for q in self.quantities)
         raise KeyError(f"no quantity {symbol!r} in this trace; it has: {known}")
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Quantity]:
         return iter(self.quantities)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.quantities)
 
-    def value(self, symbol):
+    def value(self, symbol: str) -> FloatArray:
         """Return the recorded value of ``symbol``."""
         return self[symbol].value
 
-    def symbols(self):
+    def symbols(self) -> list[str]:
         return [q.symbol for q in self.quantities]
 
-    def select(self, phase=None, layer=None):
+    def select(self, phase: str | None = None, layer: int | None = None) -> list[Quantity]:
         """Return the quantities of one phase and/or one Dense layer."""
         chosen = []
         for quantity in self.quantities:
@@ -195,15 +205,15 @@ class Trace:
         return chosen
 
     @property
-    def loss(self):
+    def loss(self) -> float:
         return float(self.value("L"))
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         from .render.html import trace_html
 
         return trace_html(self)
 
-    def to_dict(self):
+    def to_dict(self) -> JSONDict:
         """Return the trace as JSON-ready builtins."""
         return {
             "quantities": [q.to_dict() for q in self.quantities],

@@ -314,7 +314,7 @@ def diagram_labels(
         elif phase == "forward":
             if W is not None:
                 edge_values(k, W, "W")
-            entries = [(f"z{k}" if structure.detailed else "z", trace.value(f"z{k}"))] if has(f"z{k}") else []
+            entries: list[tuple[str, ArrayLike]] = [(f"z{k}" if structure.detailed else "z", trace.value(f"z{k}"))] if has(f"z{k}") else []
             if has(output) and output != f"z{k}":
                 entries.append(("y" if k == last else "a", trace.value(output)))
             unit_values(k, entries)
