@@ -9,15 +9,30 @@ A *slot* is ``(name, symbol, param, grad)``: the network's parameter name,
 its trace symbol (``W1``), and the parameter and gradient arrays.
 """
 
+from __future__ import annotations
+
 import inspect
 import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
+from ._typing import FloatArray, JSONDict
 from .errors import InvalidInputError, InvalidTypeError
 
+if TYPE_CHECKING:
+    from .network import FlatBuffers
+    from .trace import QuantityTexts, Trace
 
-def _check_number(value, argument, *, minimum=None, maximum=None, strict=True, allow_zero=False):
+# A parameter's (name, trace symbol, parameter array, gradient array), as Sequential.slots lists them.
+Slot: TypeAlias = tuple[str, str, FloatArray, FloatArray]
+# (name, start, stop) of each parameter's slice of a flat array, as in glassnet.network.FlatBuffers.
+FlatLayout: TypeAlias = tuple[tuple[str, int, int], ...]
+
+
+def _check_number(value: object, argument: str, *, minimum: float | None = None, maximum: float | None = None,
+                  strict: bool = True, allow_zero: bool = False) -> float:
     relation = ">" if strict and not allow_zero else ">="
     expected = "a finite number"
     if minimum is not None:
@@ -64,29 +79,29 @@ class Optimizer:
 
     name = "optimizer"
 
-    def __init__(self, learning_rate=0.01, clip_norm=None):
+    def __init__(self, learning_rate: float = 0.01, clip_norm: float | None = None) -> None:
         self.learning_rate = _check_number(learning_rate, "learning_rate", minimum=0.0)
         self.clip_norm = None if clip_norm is None else _check_number(clip_norm, "clip_norm", minimum=0.0)
-        self.state = {}
+        self.state: dict[str, dict[str, FloatArray]] = {}
         self.iterations = 0
-        self._scratch = {}
+        self._scratch: dict[tuple[tuple[int, ...], str, int], FloatArray] = {}
         # Set by compute_updates: _apply then collects each update here instead of applying it.
-        self._pending = None
-        self._changes = {}
+        self._pending: list[PendingUpdate] | None = None
+        self._changes: dict[str, FloatArray] = {}
         # Texts of traced updates, which depend only on the key (see _apply).
-        self._trace_texts = {}
+        self._trace_texts: dict[tuple[str, str, str, tuple[str, ...], float], QuantityTexts] = {}
 
-    def hyperparameters(self):
+    def hyperparameters(self) -> dict[str, float | bool | None]:
         return {"learning_rate": self.learning_rate, "clip_norm": self.clip_norm}
 
-    def config(self):
+    def config(self) -> JSONDict:
         return {"name": self.name, **self.hyperparameters()}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v:g}" for k, v in self.hyperparameters().items() if v not in (None, False))
         return f"{type(self).__name__}({shown})"
 
-    def step(self, slots, trace=None):
+    def step(self, slots: Sequence[Slot], trace: Trace | None = None) -> None:
         """Update every parameter in ``slots`` in place.
 
         ``slots`` is ``[(name, symbol, param, grad), ...]`` as returned by
@@ -95,11 +110,11 @@ class Optimizer:
         """
         self.iterations += 1
         if self.clip_norm is not None:
-            self._clip(slots, trace)
+            self._clip(slots, trace, self.clip_norm)
         for name, symbol, param, grad in slots:
             self._update(name, symbol, param, grad, trace)
 
-    def compute_updates(self, slots):
+    def compute_updates(self, slots: Sequence[Slot]) -> list[PendingUpdate]:
         """Run a step that computes every parameter's update but changes no parameter.
 
         Returns a list of :class:`PendingUpdate`, one per slot; passing it to
@@ -115,37 +130,37 @@ class Optimizer:
         finally:
             self._pending = None
 
-    def _change_array(self, name, like):
+    def _change_array(self, name: str, like: FloatArray) -> FloatArray:
         """Return the array that holds parameter ``name``'s pending update, one per parameter."""
         change = self._changes.get(name)
         if change is None or change.shape != like.shape or change.dtype != like.dtype:
             change = self._changes[name] = np.empty_like(like)
         return change
 
-    def _clip(self, slots, trace):
+    def _clip(self, slots: Sequence[Slot], trace: Trace | None, clip_norm: float) -> None:
         total = math.sqrt(sum(float(np.vdot(grad, grad)) for _, _, _, grad in slots))
         scale = 1.0
-        if total > self.clip_norm:
-            scale = self.clip_norm / total
+        if total > clip_norm:
+            scale = clip_norm / total
             for _, _, _, grad in slots:
                 grad *= scale
         if trace is not None:
             trace.record("||g||", "global gradient norm before clipping", "sqrt(Σ g²) over every gradient",
                          total, "update", operation="norm")
-            trace.record("clip_scale", "gradient clipping factor", f"min(1, {self.clip_norm:g} / ||g||)",
+            trace.record("clip_scale", "gradient clipping factor", f"min(1, {clip_norm:g} / ||g||)",
                          scale, "update", inputs=("||g||",), operation="scale",
                          note="every gradient is multiplied by this factor before the update")
 
-    def _update(self, name, symbol, param, grad, trace):
+    def _update(self, name: str, symbol: str, param: FloatArray, grad: FloatArray, trace: Trace | None) -> None:
         raise NotImplementedError
 
-    def _buffer(self, name, key, like):
+    def _buffer(self, name: str, key: str, like: FloatArray) -> FloatArray:
         slot = self.state.setdefault(name, {})
         if key not in slot:
             slot[key] = np.zeros_like(like)
         return slot[key]
 
-    def _work(self, like, index=0):
+    def _work(self, like: FloatArray, index: int = 0) -> FloatArray:
         """Return reusable work array number ``index`` of ``like``'s shape and dtype.
 
         Reusing work arrays keeps the training loop free of allocations.
@@ -156,7 +171,8 @@ class Optimizer:
             scratch = self._scratch[key] = np.empty_like(like)
         return scratch
 
-    def _with_weight_decay(self, param, grad, weight_decay, symbol, trace):
+    def _with_weight_decay(self, param: FloatArray, grad: FloatArray, weight_decay: float, symbol: str,
+                           trace: Trace | None) -> tuple[FloatArray, str]:
         """Return ``(g + weight_decay · p, its symbol)`` without changing ``grad``."""
         g_symbol = _gradient_symbol(symbol, trace)
         if not weight_decay:
@@ -171,8 +187,9 @@ class Optimizer:
             g_symbol = f"g_{symbol}"
         return decayed, g_symbol
 
-    def _apply(self, name, param, direction, learning_rate, symbol, trace, direction_symbol, formula_inputs,
-               scale=1.0):
+    def _apply(self, name: str, param: FloatArray, direction: FloatArray, learning_rate: float, symbol: str,
+               trace: Trace | None, direction_symbol: str, formula_inputs: tuple[str, ...],
+               scale: float = 1.0) -> None:
         """Do ``param -= learning_rate * direction`` in place and record it.
 
         ``scale`` multiplies the parameter first (AdamW's decoupled decay) when
@@ -190,7 +207,8 @@ class Optimizer:
         if trace is not None:
             self._record_update(param, learning_rate, symbol, trace, direction_symbol, formula_inputs)
 
-    def _record_update(self, param, learning_rate, symbol, trace, direction_symbol, formula_inputs):
+    def _record_update(self, param: FloatArray, learning_rate: float, symbol: str, trace: Trace,
+                       direction_symbol: str, formula_inputs: tuple[str, ...]) -> None:
         """Record the updated parameter ``{symbol}_new``, with texts built once per key."""
         described = trace.parameter_names.get(symbol, symbol)
         key = (symbol, described, direction_symbol, formula_inputs, learning_rate)
@@ -201,13 +219,13 @@ class Optimizer:
                 _layer_of(symbol), (symbol, *formula_inputs), "sgd_update", f"lr = {learning_rate:g}")
         trace.add(texts, param)
 
-    def state_dict(self):
+    def state_dict(self) -> JSONDict:
         """Return copies of the state as ``{name: {key: array}}``, the step count and the configuration."""
         state = {name: {key: np.array(value, copy=True) for key, value in values.items()}
                  for name, values in self.state.items()}
         return {"iterations": self.iterations, "state": state, "config": self.config()}
 
-    def load_state_dict(self, saved):
+    def load_state_dict(self, saved: Mapping[str, Any]) -> None:
         """Restore the step count and state saved by :meth:`state_dict` (copies the arrays)."""
         self.iterations = int(saved["iterations"])
         self.state = {name: {k: np.array(v) for k, v in values.items()} for name, values in saved["state"].items()}
@@ -227,15 +245,16 @@ class PendingUpdate:
 
     __slots__ = ("name", "param", "change", "scale", "layout")
 
-    def __init__(self, name, param, change, scale=1.0, layout=None):
+    def __init__(self, name: str, param: FloatArray, change: FloatArray, scale: float = 1.0,
+                 layout: FlatLayout | None = None) -> None:
         self.name = name
         self.param = param
         self.change = change
         self.scale = scale
-        self.layout = layout if layout is not None else ((name, 0, param.size),)
+        self.layout: FlatLayout = layout if layout is not None else ((name, 0, param.size),)
 
 
-def apply_updates(updates):
+def apply_updates(updates: Iterable[PendingUpdate]) -> None:
     """Apply the updates returned by :meth:`Optimizer.compute_updates`, in place."""
     for update in updates:
         if update.scale != 1.0:
@@ -243,11 +262,11 @@ def apply_updates(updates):
         update.param -= update.change
 
 
-def _layer_of(symbol):
+def _layer_of(symbol: str) -> int:
     return int(symbol[1:]) if symbol[1:].isdigit() else 0
 
 
-def _gradient_symbol(symbol, trace):
+def _gradient_symbol(symbol: str, trace: Trace | None) -> str:
     """Return the trace symbol of the gradient the update uses.
 
     With an L2 penalty the network records the total gradient as ``dL/dW1``
@@ -277,7 +296,8 @@ class SGD(Optimizer):
 
     name = "sgd"
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, clip_norm=None):
+    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0, clip_norm: float | None = None) -> None:
         super().__init__(learning_rate, clip_norm)
         self.momentum = _check_number(momentum, "momentum", minimum=0.0, maximum=1.0, allow_zero=True)
         if nesterov and self.momentum == 0.0:
@@ -285,11 +305,11 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.weight_decay = _check_number(weight_decay, "weight_decay", minimum=0.0, allow_zero=True)
 
-    def hyperparameters(self):
+    def hyperparameters(self) -> dict[str, float | bool | None]:
         return {**super().hyperparameters(), "momentum": self.momentum, "nesterov": self.nesterov,
                 "weight_decay": self.weight_decay}
 
-    def step(self, slots, trace=None):
+    def step(self, slots: Sequence[Slot], trace: Trace | None = None) -> None:
         if self.clip_norm is not None or self.momentum != 0.0 or self.weight_decay:
             super().step(slots, trace)
             return
@@ -301,7 +321,7 @@ class SGD(Optimizer):
         self.iterations += 1
         learning_rate = self.learning_rate
         pending = self._pending
-        flat = getattr(slots, "flat", None)
+        flat: FlatBuffers | None = getattr(slots, "flat", None)
         if flat is not None:
             # Every parameter lives in one array (see Sequential.slots): one update for all of them.
             if pending is not None:
@@ -323,9 +343,9 @@ class SGD(Optimizer):
             np.multiply(grad, learning_rate, out=scratch)
             param -= scratch
 
-    def _traced_plain_step(self, slots, trace):
+    def _traced_plain_step(self, slots: Sequence[Slot], trace: Trace) -> None:
         """Run a plain SGD step with a trace: one update of the flat buffers when there are any, then records."""
-        flat = getattr(slots, "flat", None)
+        flat: FlatBuffers | None = getattr(slots, "flat", None)
         if flat is None:
             super().step(slots, trace)
             return
@@ -337,7 +357,7 @@ class SGD(Optimizer):
             g_symbol = _gradient_symbol(symbol, trace)
             self._record_update(param, self.learning_rate, symbol, trace, g_symbol, (g_symbol,))
 
-    def _update(self, name, symbol, param, grad, trace):
+    def _update(self, name: str, symbol: str, param: FloatArray, grad: FloatArray, trace: Trace | None) -> None:
         grad, g_symbol = self._with_weight_decay(param, grad, self.weight_decay, symbol, trace)
         if self.momentum == 0.0:
             self._apply(name, param, grad, self.learning_rate, symbol, trace, g_symbol, (g_symbol,))
@@ -376,22 +396,24 @@ class Adam(Optimizer):
 
     name = "adam"
 
-    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, clip_norm=None):
+    def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0, clip_norm: float | None = None) -> None:
         super().__init__(learning_rate, clip_norm)
         self.beta1 = _check_number(beta1, "beta1", minimum=0.0, maximum=1.0, allow_zero=True)
         self.beta2 = _check_number(beta2, "beta2", minimum=0.0, maximum=1.0, allow_zero=True)
         self.eps = _check_number(eps, "eps", minimum=0.0)
         self.weight_decay = _check_number(weight_decay, "weight_decay", minimum=0.0, allow_zero=True)
 
-    def hyperparameters(self):
+    def hyperparameters(self) -> dict[str, float | bool | None]:
         return {**super().hyperparameters(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
                 "weight_decay": self.weight_decay}
 
-    def _decayed_gradient(self, param, grad, symbol, trace):
+    def _decayed_gradient(self, param: FloatArray, grad: FloatArray, symbol: str,
+                          trace: Trace | None) -> tuple[FloatArray, str, float]:
         """Return the gradient the moments use, its symbol and the factor applied to the parameter first."""
         return (*self._with_weight_decay(param, grad, self.weight_decay, symbol, trace), 1.0)
 
-    def _update(self, name, symbol, param, grad, trace):
+    def _update(self, name: str, symbol: str, param: FloatArray, grad: FloatArray, trace: Trace | None) -> None:
         grad, g, scale = self._decayed_gradient(param, grad, symbol, trace)
         layer = _layer_of(symbol)
         t = self.iterations
@@ -444,10 +466,12 @@ class AdamW(Adam):
 
     name = "adamw"
 
-    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01, clip_norm=None):
+    def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.01, clip_norm: float | None = None) -> None:
         super().__init__(learning_rate, beta1, beta2, eps, weight_decay, clip_norm)
 
-    def _decayed_gradient(self, param, grad, symbol, trace):
+    def _decayed_gradient(self, param: FloatArray, grad: FloatArray, symbol: str,
+                          trace: Trace | None) -> tuple[FloatArray, str, float]:
         g_symbol = _gradient_symbol(symbol, trace)
         factor = 1.0 - self.learning_rate * self.weight_decay
         if self._pending is not None:
@@ -472,16 +496,17 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
 
-    def __init__(self, learning_rate=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, clip_norm=None):
+    def __init__(self, learning_rate: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
+                 clip_norm: float | None = None) -> None:
         super().__init__(learning_rate, clip_norm)
         self.alpha = _check_number(alpha, "alpha", minimum=0.0, maximum=1.0, allow_zero=True)
         self.eps = _check_number(eps, "eps", minimum=0.0)
         self.weight_decay = _check_number(weight_decay, "weight_decay", minimum=0.0, allow_zero=True)
 
-    def hyperparameters(self):
+    def hyperparameters(self) -> dict[str, float | bool | None]:
         return {**super().hyperparameters(), "alpha": self.alpha, "eps": self.eps, "weight_decay": self.weight_decay}
 
-    def _update(self, name, symbol, param, grad, trace):
+    def _update(self, name: str, symbol: str, param: FloatArray, grad: FloatArray, trace: Trace | None) -> None:
         grad, g = self._with_weight_decay(param, grad, self.weight_decay, symbol, trace)
         v = self._buffer(name, "v", param)
         term = self._work(param, 2)
@@ -502,10 +527,10 @@ class RMSprop(Optimizer):
                     f"{g} / (sqrt(v_{symbol}) + eps)", (g, f"v_{symbol}"))
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
 
 
-def get_optimizer(name, **options):
+def get_optimizer(name: str | Optimizer, **options: Any) -> Optimizer:
     """Return an optimizer by name (``sgd``, ``adam``, ``adamw``, ``rmsprop``)."""
     if isinstance(name, Optimizer):
         return name
