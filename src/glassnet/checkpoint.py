@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import numpy as np
 
@@ -40,6 +40,7 @@ from .training import Callback, ResumePoint
 from .validation import check_positive_int
 
 if TYPE_CHECKING:
+    from .layers import Dropout
     from .network import Sequential
     from .optimizers import Optimizer
 
@@ -202,7 +203,7 @@ def _layer_rng_states(network: Sequential) -> list[JSONDict]:
 def _restore_layer_rngs(network: Sequential, layer_rngs: list[JSONDict]) -> None:
     shared: dict[int, np.random.Generator] = {}
     for entry in layer_rngs:
-        layer = network.layers[entry["layer"]]
+        layer = cast("Dropout", network.layers[entry["layer"]])
         if entry["group"] in shared:
             layer.rng = shared[entry["group"]]
             continue

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -36,6 +36,7 @@ from .training import Callback
 from .validation import check_positive_int, check_positive_number
 
 if TYPE_CHECKING:
+    from .layers import Activation
     from .network import Sequential
 
 logger = logging.getLogger(__name__)
@@ -272,12 +273,14 @@ def _collect_layers(network: Sequential, loss: Loss, with_gradients: bool, repor
             continue
         if layer.kind == "dropout":
             continue
-        units = layer.a.shape[1]
+        # The layers left are activations, and forward has run, so their a and z are set.
+        activation = cast("Activation", layer)
+        units = cast("FloatArray", activation.a).shape[1]
         health = LayerHealth(layer.name, layer.kind, units)
         report.layers.append(health)
         if layer.kind in ("relu",):
             with np.errstate(invalid="ignore"):
-                dead = np.all(layer.z <= 0, axis=0)
+                dead = np.all(cast("FloatArray", activation.z) <= 0, axis=0)
             health.dead_units = int(dead.sum())
             if health.dead_units and health.dead_units / units > dead_fraction:
                 indices = np.flatnonzero(dead)
@@ -288,7 +291,7 @@ def _collect_layers(network: Sequential, loss: Loss, with_gradients: bool, repor
                     f"for all {report.batch_size} samples, so they output 0 and pass back no gradient",
                     ADVICE["dead"]))
         elif layer.kind in SATURATED_DERIVATIVE and layer is not fused_output:
-            derivative = layer.local_derivative()
+            derivative = activation.local_derivative()
             with np.errstate(invalid="ignore"):
                 saturated_share = np.mean(derivative < SATURATED_DERIVATIVE[layer.kind], axis=0)
             saturated = saturated_share >= saturated_fraction

@@ -25,6 +25,7 @@ from .losses import Loss, get_loss
 from .validation import check_positive_number
 
 if TYPE_CHECKING:
+    from .layers import Activation
     from .network import Sequential
 
 
@@ -194,5 +195,7 @@ def gradcheck(network: Sequential, X: ArrayLike, t: ArrayLike, loss: str | Loss 
 def _loss_only(network: Sequential, X: FloatArray, t: FloatArray, loss: Loss) -> float:
     y = network.forward(X)
     if network.is_fused(loss):
-        return cast(_FusedLoss, loss).value_from_logits(network.layers[-1].z, t)
+        # The fused output layer is an activation, and forward has just set its z.
+        logits = cast("FloatArray", cast("Activation", network.layers[-1]).z)
+        return cast(_FusedLoss, loss).value_from_logits(logits, t)
     return cast(_ValueLoss, loss).value(y, t)

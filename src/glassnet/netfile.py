@@ -387,7 +387,7 @@ def problem_from_dict(document: object, source: str = "", overrides: Mapping[str
             raise InvalidInputError(f"data is missing '{key}'; expected "
                                     + ("the input batch, shape (batch, in_features)" if key == "X"
                                        else "the targets, shape (batch, out_features)"))
-    X = _matrix(data["X"], "data.X", None)
+    X: FloatArray = _matrix(data["X"], "data.X", None)
     if X.ndim == 1:
         X = X.reshape(1, -1)
     if X.ndim != 2 or X.shape[1] != network.in_features:

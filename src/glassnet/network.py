@@ -6,17 +6,30 @@ backward pass writes ``delta_k = dL/dz_k``, ``dW_k`` and ``db_k``. These are
 the symbols of the trace (``step(..., trace=True)``).
 """
 
+from __future__ import annotations
+
 import inspect
 import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias, TypeVar, cast, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
+from ._typing import FloatArray, JSONDict
 from .errors import InvalidInputError, InvalidTypeError
-from .layers import Activation, Dense, Layer
+from .layers import Activation, Dense, Dropout, Layer
 from .losses import get_loss
-from .optimizers import get_optimizer
+from .optimizers import FlatLayout, Slot, get_optimizer
 from .trace import Trace
 from .validation import all_finite, check_array, check_dtype, check_finite
+
+if TYPE_CHECKING:
+    from .losses import Loss
+    from .optimizers import Optimizer
+    from .trace import QuantityTexts
+
+_Texts = TypeVar("_Texts")
 
 # Display name of each activation kind in formulas and derivative symbols.
 DISPLAY_NAMES = {
@@ -33,6 +46,16 @@ DISPLAY_NAMES = {
 # Marks, in an untraced pass's plan, a layer whose backward updates the incoming gradient in place.
 IN_PLACE = object()
 
+# The untraced pass's plan for one batch size (see Sequential._work_arrays): (layer.forward, output)
+# pairs, (layer.backward, target) pairs where a target is a work array, None or IN_PLACE, and the
+# array of the fused output delta. The callables take any arguments because the loop that chains the
+# backward calls passes on each result, which is typed optional (the first Dense layer returns None).
+_Plan: TypeAlias = tuple[
+    tuple[tuple[Callable[..., FloatArray], FloatArray], ...],
+    tuple[tuple[Callable[..., FloatArray | None], object], ...],
+    FloatArray,
+]
+
 
 class FlatBuffers:
     """All parameters of a network in one array, and all gradients in another.
@@ -43,16 +66,16 @@ class FlatBuffers:
 
     __slots__ = ("params", "grads", "layout")
 
-    def __init__(self, params, grads, layout):
+    def __init__(self, params: FloatArray, grads: FloatArray, layout: FlatLayout) -> None:
         self.params = params
         self.grads = grads
         self.layout = layout
 
 
-class Slots(list):
+class Slots(list[Slot]):
     """The ``(name, symbol, param, grad)`` list of :meth:`Sequential.slots`, with ``flat`` buffers or None."""
 
-    flat = None
+    flat: FlatBuffers | None = None
 
 
 class Sequential:
@@ -69,7 +92,7 @@ class Sequential:
         Inputs of another dtype are converted, never the other way round.
     """
 
-    def __init__(self, layers, dtype="float64"):
+    def __init__(self, layers: Iterable[Layer], dtype: DTypeLike = "float64") -> None:
         self.dtype = check_dtype(dtype)
         if isinstance(layers, (Layer, str, bytes)) or not hasattr(layers, "__iter__"):
             raise InvalidTypeError(
@@ -81,7 +104,7 @@ class Sequential:
 
     # ------------------------------------------------------------------ building
 
-    def _build(self):
+    def _build(self) -> None:
         if not self.layers:
             raise InvalidInputError("a network needs at least one layer; start with Dense(in_features, out_features)")
         for position, layer in enumerate(self.layers):
@@ -94,7 +117,7 @@ class Sequential:
                 f"the first layer is {self.layers[0].kind}; a network must start with a Dense layer"
             )
         number = 0
-        previous = None
+        previous: Dense | None = None
         for position, layer in enumerate(self.layers):
             if isinstance(layer, Dense):
                 if previous is not None and layer.in_features != previous.out_features:
@@ -126,11 +149,11 @@ class Sequential:
             for key in layer.params
         ]
         self._flat = self._gather_into_flat_buffers()
-        self._slots = None
+        self._slots: Slots | None = None
         # Trace texts (names, formulas, notes) keyed by what they depend on; see _cached_texts.
-        self._trace_texts = {}
+        self._trace_texts: dict[tuple[object, ...], Any] = {}
         # Work arrays of the untraced training pass, keyed by batch size (see _work_arrays).
-        self._workspace = {}
+        self._workspace: dict[int, _Plan] = {}
         self._writes_into_out = all(
             "out" in inspect.signature(layer.forward).parameters
             and "out" in inspect.signature(layer.backward).parameters
@@ -138,7 +161,7 @@ class Sequential:
         )
         self._assign_symbols()
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         """Restore a pickled or deep-copied network and gather its parameters into new flat buffers.
 
         Pickling and ``copy.deepcopy`` turn each view of the flat buffers into
@@ -149,7 +172,7 @@ class Sequential:
         self._slots = None
         self._workspace = {}
 
-    def _gather_into_flat_buffers(self):
+    def _gather_into_flat_buffers(self) -> FlatBuffers:
         """Move every parameter, and every gradient, into one contiguous array each.
 
         Each ``layer.params[key]`` and ``layer.grads[key]`` becomes a view of
@@ -161,7 +184,7 @@ class Sequential:
         total = sum(layer.params[key].size for _, _, layer, key in self._slot_names)
         params = np.empty(total, dtype=self.dtype)
         grads = np.zeros(total, dtype=self.dtype)
-        layout = []
+        layout: list[tuple[str, int, int]] = []
         start = 0
         for name, _, layer, key in self._slot_names:
             shape = layer.params[key].shape
@@ -176,7 +199,7 @@ class Sequential:
             start = stop
         return FlatBuffers(params, grads, tuple(layout))
 
-    def _assign_symbols(self):
+    def _assign_symbols(self) -> None:
         last = len(self.layers) - 1
         below = "X"
         for position, layer in enumerate(self.layers):
@@ -205,19 +228,19 @@ class Sequential:
 
     # ------------------------------------------------------------ inspection
 
-    def parameters(self):
+    def parameters(self) -> Iterator[tuple[str, FloatArray]]:
         """Yield ``(name, array)`` for every parameter, e.g. ``("dense1.W", W)``."""
         for layer in self.layers:
             for key, value in layer.params.items():
                 yield f"{layer.name}.{key}", value
 
-    def gradients(self):
+    def gradients(self) -> Iterator[tuple[str, FloatArray]]:
         """Yield ``(name, array)`` for every gradient, named like :meth:`parameters`."""
         for layer in self.layers:
             for key, value in layer.grads.items():
                 yield f"{layer.name}.{key}", value
 
-    def slots(self):
+    def slots(self) -> Slots:
         """Return ``[(name, symbol, param, grad), ...]`` for the optimizer, as a :class:`Slots` list.
 
         Its ``flat`` attribute holds the network's :class:`FlatBuffers` while
@@ -229,7 +252,7 @@ class Sequential:
         slots.flat = current.flat
         return slots
 
-    def _current_slots(self):
+    def _current_slots(self) -> Slots:
         """Return the slots, reusing the last list while no layer's arrays were replaced."""
         cached = self._slots
         if cached is not None:
@@ -247,15 +270,15 @@ class Sequential:
         self._slots = slots
         return slots
 
-    def parameters_by_symbol(self):
+    def parameters_by_symbol(self) -> dict[str, FloatArray]:
         """Return copies of the parameters keyed by trace symbol (``W1``, ``b1``...)."""
         return {symbol: param.copy() for _, symbol, param, _ in self._current_slots()}
 
-    def get_parameters(self):
+    def get_parameters(self) -> dict[str, FloatArray]:
         """Return copies of the parameters keyed by name (``dense1.W``...)."""
         return {name: value.copy() for name, value in self.parameters()}
 
-    def set_parameters(self, values):
+    def set_parameters(self, values: Mapping[str, ArrayLike]) -> None:
         """Copy ``{name: array}`` into the parameters; names and shapes must match."""
         current = dict(self.parameters())
         missing = sorted(set(current) - set(values))
@@ -284,14 +307,14 @@ class Sequential:
             current[name][...] = value
 
     @property
-    def n_parameters(self):
+    def n_parameters(self) -> int:
         return int(sum(value.size for _, value in self.parameters()))
 
-    def config(self):
+    def config(self) -> JSONDict:
         """Return the architecture as JSON-ready builtins (no parameter values)."""
         return {"dtype": self.dtype.name, "layers": [layer.config() for layer in self.layers]}
 
-    def copy(self, dtype=None):
+    def copy(self, dtype: DTypeLike | None = None) -> Sequential:
         """Return an independent network with the same parameters, optionally in another dtype."""
         from .build import network_from_config
 
@@ -299,30 +322,30 @@ class Sequential:
         clone.set_parameters(self.get_parameters())
         return clone
 
-    def train(self):
+    def train(self) -> Self:
         """Switch layers such as Dropout to training behaviour."""
         for layer in self.layers:
             layer.training = True
         return self
 
-    def eval(self):
+    def eval(self) -> Self:
         """Switch layers such as Dropout to inference behaviour."""
         for layer in self.layers:
             layer.training = False
         return self
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         inner = ",\n  ".join(repr(layer) for layer in self.layers)
         return f"Sequential([\n  {inner}\n], dtype={self.dtype.name!r})"
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         from .render.html import network_html
 
         return network_html(self)
 
     # ------------------------------------------------------------ computation
 
-    def prepare_input(self, X, argument="X"):
+    def prepare_input(self, X: ArrayLike, argument: str = "X") -> FloatArray:
         """Return X as a (batch, in_features) array of the network's dtype, or raise.
 
         A 1-D input is one sample. NaN and inf are rejected with their row and column.
@@ -340,7 +363,7 @@ class Sequential:
             )
         return X
 
-    def forward(self, X, trace=None):
+    def forward(self, X: ArrayLike, trace: Trace | None = None) -> FloatArray:
         """Return the output for X of shape (batch, in_features).
 
         A 1-D X is read as a single sample. When ``trace`` is a :class:`Trace`
@@ -348,7 +371,7 @@ class Sequential:
         """
         return self.forward_prepared(self.prepare_input(X), trace)
 
-    def forward_prepared(self, x, trace=None):
+    def forward_prepared(self, x: FloatArray, trace: Trace | None = None) -> FloatArray:
         """Like :meth:`forward` for an ``x`` already checked by :meth:`prepare_input`.
 
         The training loop calls this to check each data set once, not each batch.
@@ -361,7 +384,7 @@ class Sequential:
                 _record_forward(self, layer, x, trace)
         return x
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> FloatArray:
         """Return the output for X in inference mode, as a new array."""
         self.eval()
         try:
@@ -369,7 +392,8 @@ class Sequential:
         finally:
             self.train()
 
-    def backward(self, grad_output, trace=None, start=None):
+    def backward(self, grad_output: FloatArray, trace: Trace | None = None,
+                 start: int | None = None) -> FloatArray | None:
         """Back-propagate dL/dy through every layer, writing each layer's ``grads``.
 
         Gradients are overwritten, so two calls on the same forward pass give
@@ -381,18 +405,20 @@ class Sequential:
             start = len(self.layers) - 1
         grad = grad_output
         for layer in reversed(self.layers[: start + 1]):
-            grad_in = layer.backward(grad)
+            # Only the first Dense layer, which runs last, returns None, so every call receives an array.
+            grad_in: Any = layer.backward(grad)
             if trace is not None:
                 _record_backward(self, layer, grad, grad_in, trace)
             grad = grad_in
         return grad
 
-    def is_fused(self, loss):
+    def is_fused(self, loss: Loss) -> bool:
         """True when the last layer and ``loss`` are differentiated together."""
         last = self.layers[-1]
         return loss.fuses_with is not None and last.kind == loss.fuses_with
 
-    def loss_and_backward(self, X, t, loss, trace=None, l2=0.0):
+    def loss_and_backward(self, X: FloatArray, t: FloatArray, loss: Loss, trace: Trace | None = None,
+                          l2: float = 0.0) -> float:
         """Run forward, the loss and backward on one batch; return the loss value.
 
         ``X`` must come from :meth:`prepare_input` and ``t`` from
@@ -464,14 +490,15 @@ class Sequential:
                                  "backward", layer=k, inputs=(f"dW{k}", f"dR/dW{k}"), operation="add")
         return value + penalty
 
-    def _fused_loss_value(self, loss, t):
+    def _fused_loss_value(self, loss: Loss, t: FloatArray) -> float:
         """Return the loss computed from the output layer's logits, reusing Softmax's cache."""
-        last = self.layers[-1]
+        # The output activation (Softmax or Sigmoid) that the loss fuses with, whose forward has just set z.
+        last: Any = self.layers[-1]
         if last.kind == "softmax":
             return loss.value_from_logits(last.z, t, shifted=last.shifted, log_sum=last.log_sum)
         return loss.value_from_logits(last.z, t)
 
-    def _work_arrays(self, batch_size):
+    def _work_arrays(self, batch_size: int) -> _Plan:
         """Return the untraced pass's plan for batches of ``batch_size`` rows.
 
         The plan is ``(forward, backward, delta)``: ``forward`` lists
@@ -488,10 +515,11 @@ class Sequential:
             return work
         if len(self._workspace) >= 4:
             self._workspace.clear()
-        forward = []
-        backward = []
+        forward: list[tuple[Callable[..., FloatArray], FloatArray]] = []
+        backward: list[tuple[Callable[..., FloatArray | None], object]] = []
         width = self.in_features
         for layer in self.layers:
+            target: FloatArray | None | object
             if isinstance(layer, Dense):
                 target = np.empty((batch_size, width), dtype=self.dtype) if layer.compute_input_grad else None
                 width = layer.out_features
@@ -503,7 +531,8 @@ class Sequential:
         work = self._workspace[batch_size] = (tuple(forward), tuple(backward), delta)
         return work
 
-    def _untraced_loss_and_backward(self, X, t, loss, trace=None):
+    def _untraced_loss_and_backward(self, X: FloatArray, t: FloatArray, loss: Loss,
+                                    trace: Trace | None = None) -> float:
         """Run forward, the loss and backward on one batch with no allocation per layer.
 
         Each layer writes its output into a work array kept from the previous
@@ -528,6 +557,7 @@ class Sequential:
                 _record_forward(self, layer, x, trace)
 
         # The loss, and the gradient entering the backward pass.
+        grad: FloatArray | None
         fused = loss.fuses_with is not None and loss.fuses_with == layers[-1].kind
         if fused:
             value = self._fused_loss_value(loss, t)
@@ -549,17 +579,34 @@ class Sequential:
 
         # The gradient arrays belong to this pass, so elementwise layers update them in place.
         if trace is None:
-            for function, target in backward:
-                grad = function(grad, out=grad if target is IN_PLACE else target)
+            for layer_backward, target in backward:
+                grad = layer_backward(grad, out=grad if target is IN_PLACE else target)
             return value
         position = len(backward)  # the layers run from index len(backward) - 1 down to 0
-        for function, target in backward:
+        for layer_backward, target in backward:
             position -= 1
-            grad = function(grad, out=grad if target is IN_PLACE else target)
+            grad = layer_backward(grad, out=grad if target is IN_PLACE else target)
             _record_backward(self, layers[position], None, grad, trace)
         return value
 
-    def step(self, X, t, loss="half-squared-error", optimizer=None, trace=False, l2=0.0):
+    @overload
+    def step(self, X: ArrayLike, t: ArrayLike, loss: str | Loss = ..., optimizer: str | Optimizer | None = ...,
+             trace: Literal[False] = ..., l2: float = ...) -> float: ...
+
+    @overload
+    def step(self, X: ArrayLike, t: ArrayLike, loss: str | Loss, optimizer: str | Optimizer | None,
+             trace: Literal[True], l2: float = ...) -> Trace: ...
+
+    @overload
+    def step(self, X: ArrayLike, t: ArrayLike, loss: str | Loss = ..., optimizer: str | Optimizer | None = ...,
+             *, trace: Literal[True], l2: float = ...) -> Trace: ...
+
+    @overload
+    def step(self, X: ArrayLike, t: ArrayLike, loss: str | Loss = ..., optimizer: str | Optimizer | None = ...,
+             trace: bool = ..., l2: float = ...) -> float | Trace: ...
+
+    def step(self, X: ArrayLike, t: ArrayLike, loss: str | Loss = "half-squared-error",
+             optimizer: str | Optimizer | None = None, trace: bool = False, l2: float = 0.0) -> float | Trace:
         """Run one training step: forward, loss, backward, update.
 
         Parameters
@@ -596,7 +643,7 @@ class Sequential:
             value = self._untraced_loss_and_backward(X, t, loss)
             optimizer.step(self._current_slots())
             return value
-        record = None
+        record: Trace | None = None
         if trace:
             record = Trace(loss_name=loss.name, reduction=loss.reduction, fused=self.is_fused(loss),
                            batch_size=X.shape[0], step=optimizer.iterations + 1, optimizer=repr(optimizer))
@@ -619,7 +666,7 @@ class Sequential:
         return record
 
 
-def _layer_title(network, number):
+def _layer_title(network: Sequential, number: int) -> str:
     if number == len(network.dense_layers):
         return "output layer"
     if len(network.dense_layers) == 2:
@@ -627,34 +674,34 @@ def _layer_title(network, number):
     return f"hidden layer {number}"
 
 
-def _parameter_name(network, symbol):
+def _parameter_name(network: Sequential, symbol: str) -> str:
     title = _layer_title(network, int(symbol[1:]))
     kind = "weights" if symbol[0] == "W" else "biases"
     return f"{title} {kind}"
 
 
-def _cached_texts(network, key, build):
+def _cached_texts(network: Sequential, key: tuple[object, ...], build: Callable[[], _Texts]) -> _Texts:
     """Return the trace texts for ``key``, calling ``build()`` only the first time.
 
     Names, formulas and notes depend on the network's structure and on the
     batch size, loss and optimizer settings in ``key``, not on values, so a
     traced step reuses them instead of formatting them again.
     """
-    texts = network._trace_texts.get(key)
+    texts: _Texts | None = network._trace_texts.get(key)
     if texts is None:
         texts = network._trace_texts[key] = build()
     return texts
 
 
 # Texts of the input quantity X: (symbol, name, formula, phase, layer, inputs, operation, note).
-_INPUT_TEXTS = ("X", "input", "given", "forward", 0, (), "", "")
+_INPUT_TEXTS: QuantityTexts = ("X", "input", "given", "forward", 0, (), "", "")
 
 
-def _parameter_texts(network, symbol):
+def _parameter_texts(network: Sequential, symbol: str) -> QuantityTexts:
     return (symbol, _parameter_name(network, symbol), "given", "parameters", int(symbol[1:]), (), "", "")
 
 
-def _loss_gradient_texts(network, loss, divisor):
+def _loss_gradient_texts(network: Sequential, loss: Loss, divisor: int) -> QuantityTexts:
     last = network.layers[-1]
     name = "derivative of the loss with respect to the output"
     if isinstance(last, Dense):
@@ -663,13 +710,14 @@ def _loss_gradient_texts(network, loss, divisor):
             "loss_gradient", f"N = {divisor}")
 
 
-def _record_forward(network, layer, output, trace):
+def _record_forward(network: Sequential, layer: Layer, output: FloatArray, trace: Trace) -> None:
     k = layer.number
     if layer.kind == "dropout":
+        dropout = cast(Dropout, layer)
         title = _layer_title(network, k)
         symbols = layer.symbols
-        trace.record(f"mask{k}", f"{title} dropout mask", f"Bernoulli(1 - p) / (1 - p), p = {layer.rate:g}",
-                     layer.mask if layer.mask is not None else np.ones_like(output), "forward", layer=k,
+        trace.record(f"mask{k}", f"{title} dropout mask", f"Bernoulli(1 - p) / (1 - p), p = {dropout.rate:g}",
+                     dropout.mask if dropout.mask is not None else np.ones_like(output), "forward", layer=k,
                      operation="dropout_mask")
         trace.record(symbols["output"], f"{title} output after dropout", f"{symbols['input']} ⊙ mask{k}",
                      output, "forward", layer=k, inputs=(symbols["input"], f"mask{k}"), operation="hadamard")
@@ -678,7 +726,7 @@ def _record_forward(network, layer, output, trace):
     trace.add(texts, output)
 
 
-def _forward_texts(network, layer):
+def _forward_texts(network: Sequential, layer: Layer) -> QuantityTexts:
     k = layer.number
     title = _layer_title(network, k)
     symbols = layer.symbols
@@ -692,7 +740,7 @@ def _forward_texts(network, layer):
             f"activation:{layer.kind}", "")
 
 
-def check_l2(l2):
+def check_l2(l2: object) -> float:
     """Return the L2 penalty strength as a float >= 0, or raise."""
     if isinstance(l2, bool) or not isinstance(l2, (int, float, np.integer, np.floating)):
         raise InvalidTypeError(f"l2={l2!r} ({type(l2).__name__}) must be a number >= 0, e.g. 1e-4")
@@ -701,7 +749,7 @@ def check_l2(l2):
     return float(l2)
 
 
-def _record_penalty(network, l2, data_loss, penalty, trace):
+def _record_penalty(network: Sequential, l2: float, data_loss: float, penalty: float, trace: Trace) -> None:
     weights = [f"W{layer.number}" for layer in network.dense_layers]
     squares = " + ".join(f"||{symbol}||²" for symbol in weights)
     trace.record("R", "L2 penalty", f"½ λ ({squares})", np.float64(penalty), "loss", inputs=tuple(weights),
@@ -710,7 +758,8 @@ def _record_penalty(network, l2, data_loss, penalty, trace):
                  inputs=("L_data", "R"), operation="add")
 
 
-def _record_loss(network, loss, y, t, value, trace, fused, symbol="L"):
+def _record_loss(network: Sequential, loss: Loss, y: FloatArray, t: FloatArray, value: float, trace: Trace,
+                 fused: bool, symbol: str = "L") -> None:
     divisor = loss.divisor(y)
     key = ("loss", symbol, loss.name, loss.reduction, divisor, fused)
     target_texts, loss_texts = _cached_texts(network, key, lambda: _loss_texts(network, loss, divisor, fused, symbol))
@@ -718,7 +767,8 @@ def _record_loss(network, loss, y, t, value, trace, fused, symbol="L"):
     trace.add(loss_texts, np.float64(value))
 
 
-def _loss_texts(network, loss, divisor, fused, symbol):
+def _loss_texts(network: Sequential, loss: Loss, divisor: int, fused: bool,
+                symbol: str) -> tuple[QuantityTexts, QuantityTexts]:
     note = f"N = {divisor}"
     if fused:
         note += f"; computed from z{network.layers[-1].number} so that log(0) never occurs"
@@ -729,13 +779,13 @@ def _loss_texts(network, loss, divisor, fused, symbol):
     )
 
 
-def _record_fused_delta(network, loss, delta, trace):
+def _record_fused_delta(network: Sequential, loss: Loss, delta: FloatArray, trace: Trace) -> None:
     divisor = loss.divisor(delta)
     key = ("fused_delta", loss.name, divisor)
     trace.add(_cached_texts(network, key, lambda: _fused_delta_texts(network, loss, divisor)), delta)
 
 
-def _fused_delta_texts(network, loss, divisor):
+def _fused_delta_texts(network: Sequential, loss: Loss, divisor: int) -> QuantityTexts:
     activation = network.layers[-1]
     k = activation.number
     formula = "y - t" if divisor == 1 else "(y - t) / N"
@@ -745,10 +795,13 @@ def _fused_delta_texts(network, loss, divisor):
     return (f"delta{k}", f"output layer delta, dL/dz{k}", formula, "backward", k, ("y", "t"), "fused_delta", note)
 
 
-def _record_backward(network, layer, grad_output, grad_input, trace):
+def _record_backward(network: Sequential, layer: Layer, grad_output: FloatArray | None,
+                     grad_input: FloatArray | None, trace: Trace) -> None:
     k = layer.number
+    texts: tuple[QuantityTexts, ...]
     if isinstance(layer, Dense):
-        batch = layer.x.shape[0]
+        # Backward has just run, so the input x is cached.
+        batch = cast(FloatArray, layer.x).shape[0]
         texts = _cached_texts(network, ("backward", k, "dense", batch), lambda: _dense_backward_texts(network, layer, batch))
         trace.add(texts[0], layer.grads["W"])
         trace.add(texts[1], layer.grads["b"])
@@ -758,18 +811,20 @@ def _record_backward(network, layer, grad_output, grad_input, trace):
     if layer.kind == "dropout":
         symbols = layer.symbols
         trace.record(symbols["grad_input"], f"{_layer_title(network, k)} gradient before dropout",
-                     f"{symbols['grad_output']} ⊙ mask{k}", grad_input, "backward", layer=k,
+                     f"{symbols['grad_output']} ⊙ mask{k}", cast(FloatArray, grad_input), "backward", layer=k,
                      inputs=(symbols["grad_output"], f"mask{k}"), operation="hadamard")
         return
     texts = _cached_texts(network, ("backward", k, layer.kind), lambda: _activation_backward_texts(network, layer))
+    # Only the first Dense layer passes back no gradient, so an activation's grad_input is an array.
     if layer.kind == "softmax":
-        trace.add(texts[0], grad_input)
+        trace.add(texts[0], cast(FloatArray, grad_input))
         return
-    trace.add(texts[0], layer.local_derivative())
-    trace.add(texts[1], grad_input)
+    trace.add(texts[0], cast(Activation, layer).local_derivative())
+    trace.add(texts[1], cast(FloatArray, grad_input))
 
 
-def _dense_backward_texts(network, layer, batch):
+def _dense_backward_texts(network: Sequential, layer: Dense,
+                          batch: int) -> tuple[QuantityTexts, QuantityTexts, QuantityTexts]:
     """Return the texts of dW, db and the gradient below, for a batch of ``batch`` rows."""
     k = layer.number
     title = _layer_title(network, k)
@@ -787,7 +842,7 @@ def _dense_backward_texts(network, layer, batch):
     )
 
 
-def _activation_backward_texts(network, layer):
+def _activation_backward_texts(network: Sequential, layer: Layer) -> tuple[QuantityTexts, ...]:
     """Return the texts of an activation's local derivative and delta (the delta alone for softmax)."""
     k = layer.number
     title = _layer_title(network, k)

@@ -587,7 +587,7 @@ def save_model(model: Model, path: StrPath) -> None:
     optimizer state and the glassnet version. The file is written atomically.
     """
     arrays = network_arrays(model.network)
-    metadata = {
+    metadata: JSONDict = {
         "kind": "model",
         "network": model.network.config(),
         "task": model.task,

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import copy
 import numbers
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -55,6 +55,10 @@ from .trace import Trace  # noqa: E402
 from .callbacks import EarlyStopping  # noqa: E402
 from .training import Callback, History, fit  # noqa: E402
 from .validation import all_finite, check_dtype, check_finite, column_names_of  # noqa: E402
+
+if TYPE_CHECKING:
+    from ._typing import FloatArray
+    from .layers import Activation
 
 __all__ = ["GlassClassifier", "GlassRegressor"]
 
@@ -613,7 +617,7 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):  # type: ignore[misc]
         network.eval()
         try:
             network.forward(X.astype(network.dtype, copy=False))
-            logits = np.asarray(network.layers[-1].z, dtype=np.float64)
+            logits = np.asarray(cast("FloatArray", cast("Activation", network.layers[-1]).z), dtype=np.float64)
         finally:
             network.train()
         if logits.shape[1] == 1:

@@ -26,13 +26,13 @@ the class names and feature names as JSON, and how the inputs are scaled.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from .. import __version__
 from ..errors import InvalidInputError, require
-from ..layers import Dense
+from ..layers import Dense, LeakyReLU
 from ..serialization import atomic_write_bytes
 from ._source import ExportSource, export_source
 
@@ -146,7 +146,7 @@ def _network_nodes(builder: _GraphBuilder, source: ExportSource, current: str) -
             operator = ONNX_ACTIVATIONS[layer.kind]
             attributes: dict[str, Any] = {}
             if layer.kind == "leaky_relu":
-                attributes["alpha"] = float(layer.alpha)
+                attributes["alpha"] = float(cast(LeakyReLU, layer).alpha)
             elif layer.kind == "softmax":
                 attributes["axis"] = 1
             current = builder.node(operator, [current], f"a{layer.number}", **attributes)

@@ -10,7 +10,7 @@ import itertools
 import json
 from collections.abc import Collection, Sequence
 from html import escape
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from .diagram import PHASE_LABELS, Structure, diagram_labels, layout, structure_from_trace
 from .svg import layout_svg, network_svg, trace_svg
@@ -19,6 +19,7 @@ from .worked import worked_steps
 
 if TYPE_CHECKING:
     from ..gradcheck import GradcheckReport, ParameterCheck
+    from ..layers import Dense
     from ..network import Sequential
     from ..trace import Trace
 
@@ -110,7 +111,8 @@ def network_html(network: Sequential, precision: int = 6) -> str:
     for layer in network.layers:
         shape = ""
         if layer.kind == "dense":
-            shape = f"{layer.in_features} → {layer.out_features}"
+            dense = cast("Dense", layer)
+            shape = f"{dense.in_features} → {dense.out_features}"
         values = "<br>".join(
             f"{escape(name)}{layer.number} = {escape(format_value(value, precision))}"
             for name, value in layer.params.items()
