@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from glassnet.netfile import load_problem
 from glassnet.training import Callback, FiniteGuard, fit
 
 X = np.array([[1.0], [2.0], [3.0]])
@@ -104,6 +105,14 @@ def test_divergence_keeps_last_finite_parameters(dtype):
 def test_divergence_history_attached():
     _, recorder, error = train_line("float64", 1.0, 10_000)
     assert error.history["train_loss"] == recorder.losses
+
+
+def test_divergence_outside_fit_has_no_history():
+    # Traced steps of a lesson file diverge outside fit, so there is no history, but the attribute exists.
+    problem = load_problem(None, {"learning_rate": 1e308})
+    with pytest.raises(gn.DivergenceError) as caught:
+        problem.run(3)
+    assert caught.value.history is None
 
 
 def test_divergence_in_update_restores_parameters():

@@ -6,6 +6,10 @@ any of them into a one-line message.
 """
 
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .training import History
 
 
 class GlassnetError(Exception):
@@ -31,12 +35,16 @@ class DivergenceError(GlassnetError, ArithmeticError):
     ----------
     epoch, step : int
         Where the first non-finite value appeared (1-based).
+    history : History or None
+        The epochs completed before the divergence when
+        :func:`glassnet.training.fit` raised the error, else None.
     """
 
     def __init__(self, message: str, epoch: int, step: int) -> None:
         super().__init__(message)
         self.epoch = epoch
         self.step = step
+        self.history: History | None = None
 
 
 class ModelFileError(GlassnetError, ValueError):
