@@ -126,3 +126,24 @@ def test_dense_size_rejected(size):
 def test_local_derivative_before_forward_raises(layer):
     with pytest.raises(RuntimeError, match="before forward"):
         layer.local_derivative()
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("out_dtype", [np.float32, np.float64])
+def test_dense_writes_into_any_out_array(order, out_dtype):
+    layer = gn.Dense(3, 2, W=[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], b=[0.5, -0.5])
+    x = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]])
+    out = np.zeros((2, 2), dtype=out_dtype, order=order)
+    result = layer.forward(x, out=out)
+    assert result is out
+    np.testing.assert_array_equal(out, [[-3.5, -4.5], [5.5, 7.5]])
+    grad_in = np.zeros((2, 3), dtype=out_dtype, order=order)
+    layer.backward(np.ones((2, 2)), out=grad_in)
+    np.testing.assert_array_equal(grad_in, [[3.0, 7.0, 11.0]] * 2)
+
+
+def test_bias_gradient_of_one_row_has_no_negative_zero():
+    layer = gn.Dense(1, 2, W=[[1.0, 1.0]])
+    layer.forward(np.array([[1.0]]))
+    layer.backward(np.array([[-0.0, 1.0]]))
+    assert not np.signbit(layer.grads["b"][0])

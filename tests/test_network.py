@@ -1,3 +1,6 @@
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -179,3 +182,39 @@ def test_copied_network_trains_its_own_parameters(duplicate):
         np.testing.assert_array_equal(value, before[name])
     for (_, _, param, _), (_, start, stop) in zip(clone.slots(), clone.slots().flat.layout):
         assert np.shares_memory(param, clone.slots().flat.params[start:stop])
+
+
+def sgd_per_parameter(network, X, T):
+    """Take one SGD step through a plain list of slots: one update per parameter array."""
+    network.loss_and_backward(network.prepare_input(X), np.asarray(T, dtype=network.dtype), gn.get_loss("mse"))
+    gn.SGD(learning_rate=0.1).step(list(network.slots()))
+
+
+@pytest.mark.parametrize("rewire", ["transpose", "tie"])
+def test_other_views_of_the_flat_buffer_train_correctly(rewire):
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((4, 3))
+    T = rng.standard_normal((4, 3))
+    network = gn.mlp([3, 3, 3], activation="tanh", seed=1, dtype="float64")
+    if rewire == "transpose":
+        network.layers[0].params["W"] = network.layers[0].params["W"].T
+    else:
+        network.layers[2].params["W"] = network.layers[0].params["W"]
+    expected = copy.deepcopy(network)
+    if rewire == "tie":
+        expected.layers[2].params["W"] = expected.layers[0].params["W"]
+    else:
+        expected.layers[0].params["W"] = np.array(expected.layers[0].params["W"])
+    assert network.slots().flat is None
+    network.step(X, T, "mse", gn.SGD(learning_rate=0.1))
+    sgd_per_parameter(expected, X, T)
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(value, expected.get_parameters()[name])
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_network_pickles_with_every_protocol(protocol):
+    network = gn.mlp([2, 3, 1], seed=0)
+    restored = pickle.loads(pickle.dumps(network, protocol=protocol))
+    np.testing.assert_array_equal(restored.predict([[1.0, 2.0]]), network.predict([[1.0, 2.0]]))
+    assert restored.slots().flat is not None

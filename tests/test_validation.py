@@ -9,6 +9,7 @@ stderr and exit with status 2.
 
 import importlib.util
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -521,3 +522,12 @@ def test_cli_rejects_bad_input(case, tmp_path, capsys):
     assert len(lines) == 1, captured.err
     assert "Traceback" not in captured.err
     assert re.search(pattern, lines[0]), lines[0]
+
+
+def test_all_finite_huge_values_do_not_warn():
+    from glassnet.validation import all_finite
+
+    values = np.full(100, 1e308)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert all_finite(values)

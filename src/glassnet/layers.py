@@ -176,9 +176,7 @@ class Dense(Layer):
         if x.dtype != W.dtype:
             x = x.astype(W.dtype)
         self.x = x
-        # np.dot rather than np.matmul: the same BLAS product for 2-D arrays, with less
-        # overhead per call, which is most of the cost in small networks.
-        z = np.dot(x, W, out=out)  # (batch, in) · (in, out) -> (batch, out)
+        z = _product(x, W, out)  # (batch, in) · (in, out) -> (batch, out)
         z += self.params["b"]
         return z
 
@@ -186,14 +184,30 @@ class Dense(Layer):
         x = self._require_forward(self.x)
         W = self.params["W"]
         delta = np.asarray(grad_output, dtype=W.dtype)
-        np.dot(x.T, delta, out=self.grads["W"])  # (in, batch) · (batch, out)
+        _product(x.T, delta, self.grads["W"])  # (in, batch) · (batch, out)
         if delta.shape[0] == 1:
-            np.copyto(self.grads["b"], delta[0])  # the sum over a batch of one row is that row
+            # The sum over a batch of one row: 0 + row, so that -0.0 sums to +0.0 as in np.sum.
+            np.add(delta[0], 0.0, out=self.grads["b"])
         else:
             np.add.reduce(delta, axis=0, out=self.grads["b"])
         if not self.compute_input_grad:
             return None
-        return np.dot(delta, W.T, out=out)  # (batch, out) · (out, in)
+        return _product(delta, W.T, out)  # (batch, out) · (out, in)
+
+
+def _product(a: FloatArray, b: FloatArray, out: FloatArray | None) -> FloatArray:
+    """Return the matrix product ``a · b``, written into ``out`` when given.
+
+    np.dot costs less per call than np.matmul, which matters in small
+    networks, but accepts only an ``out`` of the exact result dtype in C
+    order. Any other ``out`` goes to np.matmul, which casts as ufuncs do.
+    """
+    try:
+        return np.dot(a, b, out=out)
+    except ValueError:
+        if out is None:
+            raise
+        return np.matmul(a, b, out=out)
 
 
 class Activation(Layer):

@@ -62,14 +62,18 @@ class FlatBuffers:
 
     ``layout`` lists ``(name, start, stop)``: parameter ``name`` is
     ``params[start:stop]`` reshaped, and its gradient the same slice of ``grads``.
+    ``views`` holds those ``(parameter, gradient)`` view objects in the same
+    order, so that a caller can check that a layer still uses them.
     """
 
-    __slots__ = ("params", "grads", "layout")
+    __slots__ = ("params", "grads", "layout", "views")
 
-    def __init__(self, params: FloatArray, grads: FloatArray, layout: FlatLayout) -> None:
+    def __init__(self, params: FloatArray, grads: FloatArray, layout: FlatLayout,
+                 views: tuple[tuple[FloatArray, FloatArray], ...] = ()) -> None:
         self.params = params
         self.grads = grads
         self.layout = layout
+        self.views = views
 
 
 class Slots(list[Slot]):
@@ -171,6 +175,14 @@ class Sequential:
         self._flat = self._gather_into_flat_buffers()
         self._slots = None
         self._workspace = {}
+        self._trace_texts = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Return the state to pickle or copy, without the buffers and caches that are rebuilt."""
+        state = self.__dict__.copy()
+        for rebuilt in ("_flat", "_slots", "_workspace", "_trace_texts"):
+            state.pop(rebuilt, None)
+        return state
 
     def _gather_into_flat_buffers(self) -> FlatBuffers:
         """Move every parameter, and every gradient, into one contiguous array each.
@@ -185,6 +197,7 @@ class Sequential:
         params = np.empty(total, dtype=self.dtype)
         grads = np.zeros(total, dtype=self.dtype)
         layout: list[tuple[str, int, int]] = []
+        views: list[tuple[FloatArray, FloatArray]] = []
         start = 0
         for name, _, layer, key in self._slot_names:
             shape = layer.params[key].shape
@@ -196,8 +209,9 @@ class Sequential:
             layer.params[key] = param_view
             layer.grads[key] = grad_view
             layout.append((name, start, stop))
+            views.append((param_view, grad_view))
             start = stop
-        return FlatBuffers(params, grads, tuple(layout))
+        return FlatBuffers(params, grads, tuple(layout), tuple(views))
 
     def _assign_symbols(self) -> None:
         last = len(self.layers) - 1
@@ -253,7 +267,11 @@ class Sequential:
         return slots
 
     def _current_slots(self) -> Slots:
-        """Return the slots, reusing the last list while no layer's arrays were replaced."""
+        """Return the slots, reusing the last list while no layer's arrays were replaced.
+
+        ``flat`` is set only while every parameter and gradient is the view
+        that :meth:`_gather_into_flat_buffers` made for it.
+        """
         cached = self._slots
         if cached is not None:
             for (_, _, layer, key), (_, _, param, grad) in zip(self._slot_names, cached):
@@ -263,9 +281,13 @@ class Sequential:
                 return cached
         slots = Slots([(name, symbol, layer.params[key], layer.grads[key])
                        for name, symbol, layer, key in self._slot_names])
-        params = self._flat.params
-        grads = self._flat.grads
-        if all(param.base is params and grad.base is grads for _, _, param, grad in slots):
+        # Only the exact views made by _gather_into_flat_buffers count: another view of the
+        # buffer (a transpose, or one array used by two layers) must be updated on its own.
+        views = self._flat.views
+        if len(views) == len(slots) and all(
+            param is param_view and grad is grad_view
+            for (_, _, param, grad), (param_view, grad_view) in zip(slots, views)
+        ):
             slots.flat = self._flat
         self._slots = slots
         return slots

@@ -133,7 +133,9 @@ def all_finite(array: AnyArray) -> bool:
     if array.size <= _FEW:
         # For a handful of elements Python's own check is quicker than one NumPy call.
         return all(map(math.isfinite, array.ravel().tolist()))
-    if math.isfinite(np.add.reduce(array, axis=None)):
+    with np.errstate(over="ignore", invalid="ignore"):  # huge finite values may overflow the sum
+        total = np.add.reduce(array, axis=None)
+    if math.isfinite(total):
         return True
     return bool(np.isfinite(array).all())
 
