@@ -223,3 +223,41 @@ def test_divergence_no_numpy_warnings():
         _, _, error = train_line("float32", 1.0, 10_000)
     assert error is not None
     assert [str(record.message) for record in records] == []
+
+
+class ReplaceParameter(Callback):
+    """After the first batch, write ``value`` into dense1.W in place."""
+
+    def __init__(self, value):
+        self.value = value
+        self.done = False
+
+    def on_batch_end(self, state):
+        if not self.done:
+            state.network.layers[0].params["W"][...] = self.value
+            self.done = True
+
+
+def test_callback_writing_inf_is_caught():
+    # tanh saturates, so the loss stays finite: only the parameter check can notice.
+    network = gn.Sequential([gn.Dense(1, 1, W=[[0.5]]), gn.Tanh()], dtype="float64")
+    with pytest.raises(gn.DivergenceError, match="parameter dense1.W was already non-finite"):
+        fit(network, X, T / 10, optimizer=gn.SGD(learning_rate=0.1), epochs=3, batch_size=1, shuffle=False,
+            callbacks=[ReplaceParameter(np.inf)])
+
+
+def test_callback_building_network_from_layers_keeps_training():
+    class LogHidden(Callback):
+        def on_epoch_end(self, state):
+            gn.Sequential(state.network.layers[:2])  # e.g. to look at the hidden activations
+
+    network = gn.mlp([1, 3, 1], activation="tanh", seed=0, dtype="float64")
+    weights = []
+
+    class Record(Callback):
+        def on_epoch_end(self, state):
+            weights.append(state.network.layers[0].params["W"].copy())
+
+    fit(network, X, T, optimizer=gn.SGD(learning_rate=0.01), epochs=3, batch_size=3, shuffle=False,
+        callbacks=[LogHidden(), Record()])
+    assert not np.array_equal(weights[1], weights[2])

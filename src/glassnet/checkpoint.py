@@ -355,6 +355,8 @@ class InterruptCheckpoint(Callback):
         True once a Ctrl-C stopped training and the checkpoint was written.
     """
 
+    modifies_parameters = False  # on_batch_end only reads the state
+
     def __init__(self, path: StrPath, *, config: JSONDict | None = None, data: JSONDict | None = None,
                  stream: TextIO | None = None) -> None:
         self.path = path

@@ -139,6 +139,8 @@ class RichProgress(Callback):
     ``refresh_per_second`` times a second, so fast epochs cost nothing.
     """
 
+    modifies_parameters = False  # on_batch_end only reads the state
+
     def __init__(
         self, config: dict[str, Any] | None = None, console: Console | None = None, refresh_per_second: float = 8
     ) -> None:
@@ -210,6 +212,8 @@ class NotebookProgress(Callback):
     end of every epoch, so the output neither floods the notebook nor leaves
     it without news during a long epoch.
     """
+
+    modifies_parameters = False  # on_batch_end only reads the state
 
     def __init__(self, config: dict[str, Any] | None = None, min_interval: float = 0.5) -> None:
         from .errors import require

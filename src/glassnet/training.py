@@ -75,6 +75,12 @@ class Callback:
     unfinished and unrecorded (used to save a checkpoint on Ctrl-C).
     """
 
+    #: Whether ``on_batch_end`` may change the network's parameters. ``fit`` then
+    #: measures them again before the next step, which costs two passes over them.
+    #: Callbacks that only read the state (progress displays, checkpoints) set it
+    #: to False. It matters only for callbacks that define ``on_batch_end``.
+    modifies_parameters = True
+
     def on_train_begin(self, state):
         pass
 
@@ -285,6 +291,10 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
         rng.bit_generator.state = resume.rng_state
     check_memory(network, min(batch_size, X.shape[0]))
     guard = FiniteGuard(network, optimizer)
+    changes_between_batches = any(
+        type(callback).on_batch_end is not Callback.on_batch_end and getattr(callback, "modifies_parameters", True)
+        for callback in callbacks
+    )
     n = X.shape[0]
     # One gather per mini-batch into these arrays: no second copy of the data set.
     X_batch = np.empty((min(batch_size, n), X.shape[1]), dtype=X.dtype)
@@ -301,10 +311,10 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
         state.epoch_rng_state = rng.bit_generator.state
         state.position = 0
         epoch_started = time.perf_counter()
-        guard.refresh()
         for callback in callbacks:
             callback.on_epoch_begin(state)
         order = rng.permutation(n) if shuffle else None
+        guard.refresh()  # parameters may have been changed since the last step, e.g. by a callback
         total_loss = 0.0
         seen = 0
         if resume is not None and epoch == resume.epoch:
@@ -335,6 +345,8 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
             state.total_loss = total_loss
             for callback in callbacks:
                 callback.on_batch_end(state)
+            if changes_between_batches:
+                guard.refresh()
             if state.stop_now:
                 break
             if max_steps is not None and state.step >= max_steps:
@@ -408,17 +420,18 @@ class FiniteGuard:
     parameters from before it.
 
     The bounds assume that only the optimizer changes the parameters between
-    two calls of :meth:`refresh`, which the training loop makes at the start
-    of every epoch; the first step after it measures them.
+    two calls of :meth:`refresh`; the first step after a call measures them
+    again. The training loop calls it at the start of every epoch and after
+    every batch whose callbacks may change parameters (see
+    :attr:`Callback.modifies_parameters`).
 
     NOTE: optimizer state (step count, velocity, moment estimates) is not
     restored; after a divergence build a new optimizer before training again.
     """
 
     def __init__(self, network, optimizer):
+        self.network = network
         self.optimizer = optimizer
-        self.slots = network.slots()
-        self.grads = list(network.gradients())
         self.limit = float(np.finfo(network.dtype).max) / 8
         self.bounds = {}
 
@@ -428,7 +441,10 @@ class FiniteGuard:
 
     def step(self):
         """Take one optimizer step; return "" or, when it would diverge, a description of the problem."""
-        updates = self.optimizer.compute_updates(self.slots)
+        # The slots are fetched at every step: code run between steps may have replaced a
+        # layer's arrays (building another network from the same layers does).
+        slots = self.network._current_slots()
+        updates = self.optimizer.compute_updates(slots)
         bounds = {}
         certain = True
         for update in updates:
@@ -449,9 +465,12 @@ class FiniteGuard:
             apply_updates(updates)
             self.bounds = bounds
             return ""
+        for name, _, param, _ in slots:
+            if not all_finite(param):
+                return f"parameter {name} was already non-finite before the update (changed outside the optimizer)"
         saved = [np.array(update.param, copy=True) for update in updates]
         apply_updates(updates)
-        for name, _, param, _ in self.slots:
+        for name, _, param, _ in slots:
             if not all_finite(param):
                 for kept, previous in zip(updates, saved):
                     np.copyto(kept.param, previous)
@@ -460,7 +479,7 @@ class FiniteGuard:
         return ""
 
     def _describe(self, update):
-        for name, grad in self.grads:
+        for name, grad in self.network.gradients():
             if not all_finite(grad):
                 index = tuple(int(i) for i in np.argwhere(~np.isfinite(grad))[0])
                 return f"the gradient of {name} became {grad[index]} at index {index}"
