@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Self, TypeAlias, TypeVar, cast, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -55,6 +55,16 @@ _Plan: TypeAlias = tuple[
     tuple[tuple[Callable[..., FloatArray | None], object], ...],
     FloatArray,
 ]
+
+
+class _PassTexts(NamedTuple):
+    """Texts of the quantities a traced planned pass records (see Sequential._pass_texts)."""
+
+    forward: tuple[QuantityTexts | None, ...]
+    target: QuantityTexts
+    loss: QuantityTexts
+    gradient: QuantityTexts
+    backward: tuple[tuple[QuantityTexts, ...] | None, ...]
 
 
 class FlatBuffers:
@@ -573,10 +583,14 @@ class Sequential:
             for function, out in forward:
                 x = function(x, out=out)
         else:
+            texts = self._pass_texts(X.shape[0], loss)
             trace.add(_INPUT_TEXTS, x)
-            for (function, out), layer in zip(forward, layers):
+            for (function, out), layer, layer_texts in zip(forward, layers, texts.forward):
                 x = function(x, out=out)
-                _record_forward(self, layer, x, trace)
+                if layer_texts is None:
+                    _record_forward(self, layer, x, trace)
+                else:
+                    trace.add(layer_texts, x)
 
         # The loss, and the gradient entering the backward pass.
         grad: FloatArray | None
@@ -590,26 +604,64 @@ class Sequential:
             backward = backward[1:]  # the output activation's derivative cancels against the loss's
         else:
             value, grad = loss.value_and_gradient(x, t)
-        if trace is not None:
-            _record_loss(self, loss, x, t, value, trace, fused)
-            if fused:
-                _record_fused_delta(self, loss, grad, trace)
-            else:
-                divisor = loss.divisor(x)
-                key = ("loss_gradient", loss.name, loss.reduction, divisor)
-                trace.add(_cached_texts(self, key, lambda: _loss_gradient_texts(self, loss, divisor)), grad)
-
         # The gradient arrays belong to this pass, so elementwise layers update them in place.
         if trace is None:
             for layer_backward, target in backward:
                 grad = layer_backward(grad, out=grad if target is IN_PLACE else target)
             return value
+
+        trace.add(texts.target, t)
+        trace.add(texts.loss, np.float64(value))
+        trace.add(texts.gradient, grad)
         position = len(backward)  # the layers run from index len(backward) - 1 down to 0
-        for layer_backward, target in backward:
+        for (layer_backward, target), entry in zip(backward, texts.backward):
             position -= 1
             grad = layer_backward(grad, out=grad if target is IN_PLACE else target)
-            _record_backward(self, layers[position], None, grad, trace)
+            layer = layers[position]
+            if entry is None:
+                _record_backward(self, layer, None, grad, trace)
+            elif isinstance(layer, Dense):
+                trace.add(entry[0], layer.grads["W"])
+                trace.add(entry[1], layer.grads["b"])
+                if grad is not None:
+                    trace.add(entry[2], grad)
+            elif len(entry) == 1:  # softmax: the delta alone
+                trace.add(entry[0], cast(FloatArray, grad))
+            else:
+                trace.add(entry[0], cast(Activation, layer).local_derivative())
+                trace.add(entry[1], cast(FloatArray, grad))
         return value
+
+    def _pass_texts(self, batch_size: int, loss: Loss) -> "_PassTexts":
+        """Return the texts of every quantity a traced planned pass records, built once per key.
+
+        The backward entries follow the order of the pass (from the output
+        down, without the output activation when it is fused with the loss).
+        An entry of None marks a Dropout layer, whose records are made by
+        the general helpers because they include its mask.
+        """
+        fused = loss.fuses_with is not None and loss.fuses_with == self.layers[-1].kind
+        key = ("pass", batch_size, loss.name, loss.reduction, fused)
+        cached = self._trace_texts.get(key)
+        if cached is not None:
+            return cast(_PassTexts, cached)
+        output_shape = (batch_size, self.out_features)
+        divisor = loss.divisor(np.empty(output_shape, dtype=self.dtype))
+        layers = self.layers
+        forward = tuple(None if layer.kind == "dropout" else _forward_texts(self, layer) for layer in layers)
+        target_texts, loss_texts = _loss_texts(self, loss, divisor, fused, "L")
+        gradient = _fused_delta_texts(self, loss, divisor) if fused else _loss_gradient_texts(self, loss, divisor)
+        backward: list[tuple[QuantityTexts, ...] | None] = []
+        for layer in reversed(layers[: len(layers) - 1 if fused else len(layers)]):
+            if isinstance(layer, Dense):
+                backward.append(_dense_backward_texts(self, layer, batch_size))
+            elif layer.kind == "dropout":
+                backward.append(None)
+            else:
+                backward.append(_activation_backward_texts(self, layer))
+        texts = _PassTexts(forward, target_texts, loss_texts, gradient, tuple(backward))
+        self._trace_texts[key] = texts
+        return texts
 
     @overload
     def step(self, X: ArrayLike, t: ArrayLike, loss: str | Loss = ..., optimizer: str | Optimizer | None = ...,
@@ -669,8 +721,12 @@ class Sequential:
         if trace:
             record = Trace(loss_name=loss.name, reduction=loss.reduction, fused=self.is_fused(loss),
                            batch_size=X.shape[0], step=optimizer.iterations + 1, optimizer=repr(optimizer))
-            for _, symbol, param, _ in self._current_slots():
-                texts = _cached_texts(self, ("parameter", symbol), lambda: _parameter_texts(self, symbol))
+            slots = self._current_slots()
+            all_texts = self._trace_texts.get(("parameters",))
+            if all_texts is None:
+                all_texts = self._trace_texts[("parameters",)] = tuple(
+                    _parameter_texts(self, symbol) for _, symbol, _, _ in slots)
+            for (_, symbol, param, _), texts in zip(slots, all_texts):
                 record.parameter_names[symbol] = texts[1]
                 # The recorded copy is the value before the step, so the dict shares it.
                 record.parameters_before[symbol] = record.add(texts, param).value
@@ -681,8 +737,9 @@ class Sequential:
         if record is None:
             return value
         # Every optimizer records each updated parameter as "<symbol>_new", a copy taken after the update.
+        recorded = {quantity.symbol: quantity.value for quantity in record.quantities[-len(self._slot_names):]}
         record.parameters_after = {
-            symbol: record.value(f"{symbol}_new") if f"{symbol}_new" in record else param.copy()
+            symbol: recorded[f"{symbol}_new"] if f"{symbol}_new" in recorded else param.copy()
             for _, symbol, param, _ in self._current_slots()
         }
         return record

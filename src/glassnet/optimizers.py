@@ -90,6 +90,7 @@ class Optimizer:
         self._changes: dict[str, FloatArray] = {}
         # Texts of traced updates, which depend only on the key (see _apply).
         self._trace_texts: dict[tuple[str, str, str, tuple[str, ...], float], QuantityTexts] = {}
+        self._plain_texts: dict[tuple[object, ...], tuple[QuantityTexts, ...]] = {}
 
     def hyperparameters(self) -> dict[str, float | bool | None]:
         return {"learning_rate": self.learning_rate, "clip_norm": self.clip_norm}
@@ -353,9 +354,23 @@ class SGD(Optimizer):
         scratch = self._change_array(ALL_PARAMETERS, flat.params)
         np.multiply(flat.grads, self.learning_rate, out=scratch)
         flat.params -= scratch
-        for _, symbol, param, _ in slots:
-            g_symbol = _gradient_symbol(symbol, trace)
-            self._record_update(param, self.learning_rate, symbol, trace, g_symbol, (g_symbol,))
+        # The texts depend on the parameters (their names), the learning rate and whether the
+        # trace has total gradients (an L2 penalty), so one lookup serves every parameter.
+        with_penalty = f"dL/d{slots[0][1]}" in trace
+        key = ("plain", flat.layout, self.learning_rate, with_penalty)
+        texts = self._plain_texts.get(key)
+        if texts is None:
+            texts = self._plain_texts[key] = tuple(
+                self._update_texts(symbol, trace, self.learning_rate) for _, symbol, _, _ in slots)
+        for (_, _, param, _), update_texts in zip(slots, texts):
+            trace.add(update_texts, param)
+
+    def _update_texts(self, symbol: str, trace: Trace, learning_rate: float) -> QuantityTexts:
+        """Return the texts of the plain SGD update of ``symbol``."""
+        g_symbol = _gradient_symbol(symbol, trace)
+        described = trace.parameter_names.get(symbol, symbol)
+        return (f"{symbol}_new", f"updated {described}", f"{symbol} - lr · {g_symbol}", "update",
+                _layer_of(symbol), (symbol, g_symbol), "sgd_update", f"lr = {learning_rate:g}")
 
     def _update(self, name: str, symbol: str, param: FloatArray, grad: FloatArray, trace: Trace | None) -> None:
         grad, g_symbol = self._with_weight_decay(param, grad, self.weight_decay, symbol, trace)
