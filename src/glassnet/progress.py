@@ -16,7 +16,7 @@ import html
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from .training import Callback
 
@@ -24,17 +24,22 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
+    from .losses import Loss
+    from .network import Sequential
     from .training import TrainingState
 
 
 def start_summary(state: TrainingState, config: dict[str, Any] | None = None) -> list[str]:
     """Return the lines printed when training starts: sizes, dtype, seed and configuration."""
-    network = state.network
+    # NOTE: TrainingState types network and loss as object, so they are cast here.
+    # Drop the casts when TrainingState states Sequential and Loss.
+    network = cast("Sequential", state.network)
+    loss = cast("Loss", state.loss)
     lines = [
         f"training {network.n_parameters:,} parameters ({network.dtype.name}) on {state.n_train} samples, "
         f"validating on {state.n_val}",
         f"{state.epochs} epochs, batch size {state.batch_size}, seed {state.seed}, optimizer {state.optimizer!r}, "
-        f"loss {state.loss.name}",
+        f"loss {loss.name}",
     ]
     if config:
         shown = ", ".join(f"{key}={_format_setting(value)}" for key, value in config.items())
