@@ -88,7 +88,7 @@ class Optimizer:
         # Set by compute_updates: _apply then collects each update here instead of applying it.
         self._pending: list[PendingUpdate] | None = None
         self._changes: dict[str, FloatArray] = {}
-        # Texts of traced updates, which depend only on the key (see _apply).
+        # Texts of traced updates, which depend only on their key (see _record_update and _traced_plain_step).
         self._trace_texts: dict[tuple[str, str, str, tuple[str, ...], float], QuantityTexts] = {}
         self._plain_texts: dict[tuple[object, ...], tuple[QuantityTexts, ...]] = {}
 
@@ -132,7 +132,7 @@ class Optimizer:
             self._pending = None
 
     def _change_array(self, name: str, like: FloatArray) -> FloatArray:
-        """Return the array that holds parameter ``name``'s pending update, one per parameter."""
+        """Return the array for parameter ``name``'s pending update, one per parameter."""
         change = self._changes.get(name)
         if change is None or change.shape != like.shape or change.dtype != like.dtype:
             change = self._changes[name] = np.empty_like(like)
