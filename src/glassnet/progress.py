@@ -16,7 +16,7 @@ import html
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .training import Callback
 
@@ -24,17 +24,13 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
-    from .losses import Loss
-    from .network import Sequential
     from .training import TrainingState
 
 
 def start_summary(state: TrainingState, config: dict[str, Any] | None = None) -> list[str]:
     """Return the lines printed when training starts: sizes, dtype, seed and configuration."""
-    # NOTE: TrainingState types network and loss as object, so they are cast here.
-    # Drop the casts when TrainingState states Sequential and Loss.
-    network = cast("Sequential", state.network)
-    loss = cast("Loss", state.loss)
+    network = state.network
+    loss = state.loss
     lines = [
         f"training {network.n_parameters:,} parameters ({network.dtype.name}) on {state.n_train} samples, "
         f"validating on {state.n_val}",

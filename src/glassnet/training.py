@@ -6,15 +6,22 @@ Randomness (shuffling) comes from a seeded ``numpy.random.Generator``; the
 global NumPy random state is never read or advanced.
 """
 
+from __future__ import annotations
+
 import csv
 import io
 import json
 import math
 import os
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+from ._typing import FloatArray, JSONDict, StrPath
 
 from .errors import DivergenceError, InvalidInputError
 from .initializers import as_generator
@@ -23,6 +30,12 @@ from .network import check_l2
 from .optimizers import apply_updates, get_optimizer
 from .serialization import atomic_write_text
 from .validation import all_finite, check_positive_int, check_positive_number, physical_memory_bytes
+
+if TYPE_CHECKING:
+    from .layers import Activation
+    from .losses import Loss
+    from .network import Sequential
+    from .optimizers import Optimizer, PendingUpdate
 
 
 @dataclass
@@ -33,35 +46,35 @@ class History:
     ``val_accuracy`` (or another metric), ``learning_rate``, ``seconds``.
     """
 
-    records: list = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
     stop_reason: str = ""
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.records)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> list[Any]:
         """Return one column as a list, e.g. ``history["train_loss"]``."""
         return [record.get(key) for record in self.records]
 
-    def keys(self):
-        keys = []
+    def keys(self) -> list[str]:
+        keys: list[str] = []
         for record in self.records:
             for key in record:
                 if key not in keys:
                     keys.append(key)
         return keys
 
-    def to_dict(self):
+    def to_dict(self) -> JSONDict:
         return {"records": self.records, "stop_reason": self.stop_reason}
 
-    def to_csv(self):
+    def to_csv(self) -> str:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=self.keys(), lineterminator="\n")
         writer.writeheader()
         writer.writerows(self.records)
         return buffer.getvalue()
 
-    def save(self, path):
+    def save(self, path: StrPath) -> None:
         """Write the history as CSV (``.csv``) or JSON (any other suffix), atomically."""
         text = self.to_csv() if str(path).lower().endswith(".csv") else json.dumps(self.to_dict(), indent=2)
         atomic_write_text(path, text)
@@ -81,19 +94,19 @@ class Callback:
     #: to False. It matters only for callbacks that define ``on_batch_end``.
     modifies_parameters = True
 
-    def on_train_begin(self, state):
+    def on_train_begin(self, state: TrainingState) -> None:
         pass
 
-    def on_epoch_begin(self, state):
+    def on_epoch_begin(self, state: TrainingState) -> None:
         pass
 
-    def on_batch_end(self, state):
+    def on_batch_end(self, state: TrainingState) -> None:
         pass
 
-    def on_epoch_end(self, state):
+    def on_epoch_end(self, state: TrainingState) -> None:
         pass
 
-    def on_train_end(self, state):
+    def on_train_end(self, state: TrainingState) -> None:
         pass
 
 
@@ -101,30 +114,31 @@ class Callback:
 class TrainingState:
     """State of a :func:`fit` run that callbacks read, and for ``stop_reason`` also write."""
 
-    network: object
-    optimizer: object
-    loss: object
+    network: Sequential
+    optimizer: Optimizer
+    loss: Loss
     history: History
     epochs: int
     batch_size: int
     n_train: int
     n_val: int
-    seed: object
+    seed: int | np.integer[Any] | np.random.Generator | None
     epoch: int = 0
     step: int = 0
     batch_loss: float = float("nan")
-    record: dict = field(default_factory=dict)
+    record: dict[str, Any] = field(default_factory=dict)
     stop_reason: str = ""
     started: float = 0.0
-    rng: object = None
+    # fit always passes its shuffling generator, so None is only the constructor default.
+    rng: np.random.Generator = None  # type: ignore[assignment]
     stop_now: bool = False
     # Position inside the current epoch, for checkpoints taken between batches:
     # the shuffling generator's state before this epoch's permutation, the
     # number of samples done, and the running sum of their losses.
-    epoch_rng_state: dict = None
+    epoch_rng_state: dict[str, Any] | None = None
     position: int = 0
     total_loss: float = 0.0
-    callbacks: list = field(default_factory=list)
+    callbacks: list[Callback] = field(default_factory=list)
 
 
 @dataclass
@@ -154,13 +168,13 @@ class ResumePoint:
     epoch: int
     position: int
     step: int
-    rng_state: dict
+    rng_state: dict[str, Any]
     total_loss: float = 0.0
-    records: list = field(default_factory=list)
-    callback_states: list = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    callback_states: list[dict[str, Any]] = field(default_factory=list)
 
 
-def evaluate_loss(network, X, t, loss, batch_size=4096):
+def evaluate_loss(network: Sequential, X: FloatArray, t: FloatArray, loss: Loss, batch_size: int = 4096) -> float:
     """Return the loss of ``network`` on prepared arrays, in inference mode."""
     if X.shape[0] == 0:
         return float("nan")
@@ -172,7 +186,9 @@ def evaluate_loss(network, X, t, loss, batch_size=4096):
             tb = t[start:start + batch_size]
             y = network.forward_prepared(xb)
             if network.is_fused(loss):
-                value = loss.value_from_logits(network.layers[-1].z, tb)
+                # The fused output layer is an activation, and forward has just set its z.
+                logits = cast("FloatArray", cast("Activation", network.layers[-1]).z)
+                value = loss.value_from_logits(logits, tb)
             else:
                 value = loss.value(y, tb)
             total += value * loss.divisor(y)
@@ -182,7 +198,7 @@ def evaluate_loss(network, X, t, loss, batch_size=4096):
         network.train()
 
 
-def check_memory(network, batch_size):
+def check_memory(network: Sequential, batch_size: int) -> None:
     """Raise before training when the network's working arrays cannot fit in memory.
 
     The estimate counts five copies of the parameters (values, gradients, the
@@ -204,9 +220,13 @@ def check_memory(network, batch_size):
         )
 
 
-def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, batch_size=32, shuffle=True,
-        seed=0, validation_data=None, metrics=None, callbacks=(), max_steps=None, max_seconds=None,
-        resume=None, l2=0.0):
+def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "half-squared-error",
+        optimizer: str | Optimizer | None = None, epochs: int = 10, batch_size: int = 32, shuffle: bool = True,
+        seed: int | np.integer[Any] | np.random.Generator | None = 0,
+        validation_data: tuple[ArrayLike, ArrayLike] | list[ArrayLike] | None = None,
+        metrics: Mapping[str, Callable[[Sequential, FloatArray, FloatArray], float]] | None = None,
+        callbacks: Sequence[Callback] = (), max_steps: int | None = None, max_seconds: float | None = None,
+        resume: ResumePoint | None = None, l2: float = 0.0) -> History:
     """Train ``network`` in place with mini-batch gradient descent.
 
     Parameters
@@ -268,6 +288,8 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
     X = network.prepare_input(X)
     if X.shape[0] == 0:
         raise InvalidInputError(f"X is empty (shape {X.shape}); training needs at least one sample")
+    X_val: FloatArray | None
+    t_val: FloatArray | None
     t = loss.prepare_targets(t, (X.shape[0], network.out_features), network.dtype)
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -308,7 +330,8 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
 
     for epoch in range(first_epoch, epochs + 1):
         state.epoch = epoch
-        state.epoch_rng_state = rng.bit_generator.state
+        # NumPy types the state as a Mapping; it is a dict.
+        state.epoch_rng_state = cast("dict[str, Any]", rng.bit_generator.state)
         state.position = 0
         epoch_started = time.perf_counter()
         for callback in callbacks:
@@ -358,7 +381,7 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
         if state.stop_now:
             break
 
-        record = {
+        record: dict[str, Any] = {
             "epoch": epoch,
             "step": state.step,
             "train_loss": total_loss / seen,
@@ -366,11 +389,12 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
         }
         if X_val is not None and X_val.shape[0] > 0:
             with np.errstate(over="ignore", invalid="ignore"):
-                record["val_loss"] = evaluate_loss(network, X_val, t_val, loss)
+                # t_val is set whenever X_val is.
+                record["val_loss"] = evaluate_loss(network, X_val, cast("FloatArray", t_val), loss)
             if not math.isfinite(record["val_loss"]):
                 _raise_diverged(epoch, state.step, f"the validation loss became {record['val_loss']}", history)
             for name, function in (metrics or {}).items():
-                record[f"val_{name}"] = function(network, X_val, t_val)
+                record[f"val_{name}"] = function(network, X_val, cast("FloatArray", t_val))
         record["seconds"] = time.perf_counter() - epoch_started
         state.record = record
         history.records.append(record)
@@ -387,7 +411,7 @@ def fit(network, X, t, *, loss="half-squared-error", optimizer=None, epochs=10, 
     return history
 
 
-def _load_callback_states(callbacks, saved):
+def _load_callback_states(callbacks: Sequence[Callback], saved: Sequence[Mapping[str, Any]]) -> None:
     """Restore the state of every callback with ``load_state_dict``, in order, from a ResumePoint."""
     stateful = [callback for callback in callbacks if hasattr(callback, "load_state_dict")]
     saved_types = [entry["type"] for entry in saved]
@@ -429,23 +453,23 @@ class FiniteGuard:
     restored; after a divergence build a new optimizer before training again.
     """
 
-    def __init__(self, network, optimizer):
+    def __init__(self, network: Sequential, optimizer: Optimizer) -> None:
         self.network = network
         self.optimizer = optimizer
         self.limit = float(np.finfo(network.dtype).max) / 8
-        self.bounds = {}
+        self.bounds: dict[str, float] = {}
 
-    def refresh(self):
+    def refresh(self) -> None:
         """Forget the bounds, so that the next step measures every parameter's largest magnitude exactly."""
         self.bounds = {}
 
-    def step(self):
+    def step(self) -> str:
         """Take one optimizer step; return "" or, when it would diverge, a description of the problem."""
         # The slots are fetched at every step: code run between steps may have replaced a
         # layer's arrays (building another network from the same layers does).
         slots = self.network._current_slots()
         updates = self.optimizer.compute_updates(slots)
-        bounds = {}
+        bounds: dict[str, float] = {}
         certain = True
         for update in updates:
             change = update.change
@@ -478,7 +502,7 @@ class FiniteGuard:
         self.refresh()
         return ""
 
-    def _describe(self, update):
+    def _describe(self, update: PendingUpdate) -> str:
         for name, grad in self.network.gradients():
             if not all_finite(grad):
                 index = tuple(int(i) for i in np.argwhere(~np.isfinite(grad))[0])
@@ -488,14 +512,14 @@ class FiniteGuard:
         return f"the update of parameter {name} became non-finite (overflow)"
 
 
-def _largest_magnitude(array):
+def _largest_magnitude(array: FloatArray) -> float:
     """Return max |x| over ``array`` as a float (0 for an empty array), inf or NaN if any element is."""
     if array.size == 0:
         return 0.0
     return max(float(np.max(array)), -float(np.min(array)))
 
 
-def _raise_diverged(epoch, step, problem, history):
+def _raise_diverged(epoch: int, step: int, problem: str, history: History) -> NoReturn:
     error = DivergenceError(
         f"training diverged at epoch {epoch}, step {step}: {problem}. "
         "Lower the learning rate (e.g. by 10x) or standardise the inputs; "
@@ -506,7 +530,7 @@ def _raise_diverged(epoch, step, problem, history):
     raise error
 
 
-def accuracy_metric(network, X, t):
+def accuracy_metric(network: Sequential, X: FloatArray, t: FloatArray) -> float:
     """Validation accuracy for one-hot, label or single-sigmoid targets."""
     network.eval()
     try:
