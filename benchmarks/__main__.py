@@ -98,16 +98,23 @@ def main(argv=None):
 def render_saved(paths):
     """Print the Markdown report of JSON row files written by earlier ``--format json`` runs."""
     from .harness import ensure_glassnet_importable, limit_threads, machine_info
-    from .report import to_markdown
+    from .report import targets_across_runs, to_markdown
 
     ensure_glassnet_importable()
     limit_threads(THREADS)
-    rows = []
+    runs = []
     for path in paths:
         with open(path, encoding="utf-8") as saved:
-            rows += json.load(saved)
-    print(to_markdown(rows, machine_info(), "python -m benchmarks --format json, one run per file: "
+            runs.append(json.load(saved))
+    if not runs:
+        print("python -m benchmarks render: error: give one or more JSON files written by --format json",
+              file=sys.stderr)
+        return 2
+    # The tables show the first run; with several runs, every run's targets follow with their median.
+    print(to_markdown(runs[0], machine_info(), "python -m benchmarks --format json, one run per file: "
                       + ", ".join(paths)))
+    if len(runs) > 1:
+        print(targets_across_runs(runs))
     return 0
 
 

@@ -1,5 +1,7 @@
 """Markdown output of a run: environment, one table per case, and the targets with their ratios."""
 
+import statistics
+
 
 def _find(rows, **match):
     for row in rows:
@@ -35,15 +37,22 @@ def _seconds(rows, case, implementation, **match):
     return row and row["seconds"]
 
 
+def _meets(value, bound, at_least):
+    if value is None:
+        return None
+    return value >= bound if at_least else value <= bound
+
+
 def targets(rows):
-    """Return ``[(target, measured ratio, bound, met)]``; ``met`` is None when a figure is missing."""
+    """Return ``[(target, measured ratio, bound, met, at_least)]``.
+
+    ``met`` is None when a figure is missing; ``at_least`` tells whether the
+    ratio must reach the bound (True) or stay below it (False).
+    """
     checks = []
 
     def add(text, value, bound, at_least):
-        if value is None:
-            checks.append((text, None, bound, None))
-            return
-        checks.append((text, value, bound, value >= bound if at_least else value <= bound))
+        checks.append((text, value, bound, _meets(value, bound, at_least), at_least))
 
     add("mlp784 f32 batch 128: glassnet / torch samples/s",
         _ratio(_mlp_rate(rows, "glassnet", 128), _mlp_rate(rows, "torch", 128)), 1.2, True)
@@ -159,14 +168,30 @@ def to_markdown(rows, info, command):
         parts += [_table(["implementation", "seconds", "epochs", "seconds per epoch", "reached"], lines), ""]
 
     parts += ["## Targets", ""]
-    lines = []
-    for text, value, bound, met in targets(rows):
-        if met is None:
-            verdict = "—"
-        elif met:
-            verdict = "met"
-        else:
-            verdict = "NOT met"
-        lines.append([text, value, _number(bound), verdict])
+    lines = [[text, value, _number(bound), _verdict(met)] for text, value, bound, met, _ in targets(rows)]
     parts += [_table(["target", "measured", "bound", "verdict"], lines), ""]
     return "\n".join(parts)
+
+
+def _verdict(met):
+    if met is None:
+        return "—"
+    return "met" if met else "NOT met"
+
+
+def targets_across_runs(runs):
+    """Return a Markdown table of every target's ratio in each run, their median and its verdict.
+
+    ``runs`` is a list of row lists, one per ``--format json`` file. Ratios
+    move from run to run on a shared machine, so the median of several runs
+    is the figure to judge.
+    """
+    per_run = [targets(rows) for rows in runs]
+    lines = []
+    for position, (text, _, bound, _, at_least) in enumerate(per_run[0]):
+        values = [checks[position][1] for checks in per_run]
+        present = [value for value in values if value is not None]
+        middle = statistics.median(present) if present else None
+        lines.append([text, *values, middle, _number(bound), _verdict(_meets(middle, bound, at_least))])
+    header = ["target", *[f"run {number}" for number in range(1, len(runs) + 1)], "median", "bound", "verdict"]
+    return "\n".join(["## Targets across runs", "", _table(header, lines), ""])

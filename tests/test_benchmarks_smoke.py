@@ -83,3 +83,21 @@ def test_smoke_run_measures_peak_memory(smoke_rows):
 def test_smoke_run_times_both_commands(smoke_rows):
     commands = {row["command"] for row in smoke_rows if row["case"] == "demo_cli"}
     assert commands == {"glassnet demo", "glassnet --help", "python -c 'import numpy'"}
+
+
+def test_smoke_rows_render_across_runs(smoke_rows, tmp_path):
+    # Two copies of the same run: every target's median equals the single run's ratio.
+    sys.path.insert(0, str(ROOT))
+    try:
+        from benchmarks.report import targets, targets_across_runs
+    finally:
+        sys.path.remove(str(ROOT))
+    table = targets_across_runs([smoke_rows, smoke_rows])
+    rows = [line for line in table.splitlines() if line.startswith("| mlp784") or line.startswith("| lesson221")]
+    checks = [check for check in targets(smoke_rows) if check[0].startswith(("mlp784", "lesson221"))]
+    assert len(rows) == len(checks)
+    for line, (text, value, _, met, _) in zip(rows, checks):
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        assert cells[0] == text
+        assert cells[1] == cells[2] == cells[3]
+        assert cells[-1] == ("met" if met else "NOT met")
