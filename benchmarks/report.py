@@ -46,8 +46,8 @@ def _meets(value, bound, at_least):
 def targets(rows):
     """Return ``[(target, measured ratio, bound, met, at_least)]``.
 
-    ``met`` is None when a figure is missing; ``at_least`` is True when the
-    ratio must reach the bound and False when it must stay at or below it.
+    ``met`` is None when a figure is missing. ``at_least`` is True when the
+    ratio must reach the bound, and False when it must stay at or below it.
     """
     checks = []
 

@@ -77,7 +77,8 @@ def test_sigmoid_small_arrays_match_large(dtype):
         small_result = act.sigmoid(values)
         large_result = act.sigmoid(large)
     np.testing.assert_array_equal(np.tile(small_result, 100), large_result)
-    assert small_result[0] == 0.0 and small_result[-1] == 1.0
+    assert small_result[0] == 0.0
+    assert small_result[-1] == 1.0
 
 
 def test_sigmoid_of_scalar_is_zero_dimensional():

@@ -142,7 +142,7 @@ def test_dense_writes_into_any_out_array(order, out_dtype):
     np.testing.assert_array_equal(grad_in, [[3.0, 7.0, 11.0]] * 2)
 
 
-def test_bias_gradient_of_one_row_has_no_negative_zero():
+def test_bias_gradient_one_row_positive_zero():
     layer = gn.Dense(1, 2, W=[[1.0, 1.0]])
     layer.forward(np.array([[1.0]]))
     layer.backward(np.array([[-0.0, 1.0]]))

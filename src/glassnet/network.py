@@ -72,7 +72,7 @@ class FlatBuffers:
 
     ``layout`` lists ``(name, start, stop)``: parameter ``name`` is
     ``params[start:stop]`` reshaped, and its gradient the same slice of ``grads``.
-    ``views`` holds those ``(parameter, gradient)`` view objects in the same
+    ``views`` contains those ``(parameter, gradient)`` view objects in the same
     order, so that a caller can check that a layer still uses them.
     """
 
@@ -267,7 +267,7 @@ class Sequential:
     def slots(self) -> Slots:
         """Return ``[(name, symbol, param, grad), ...]`` for the optimizer, as a :class:`Slots` list.
 
-        Its ``flat`` attribute holds the network's :class:`FlatBuffers` while
+        Its ``flat`` attribute is the network's :class:`FlatBuffers` while
         every parameter and gradient is still a view of them, else None (for
         instance after code replaced an array in ``layer.params``).
         """
@@ -533,14 +533,14 @@ class Sequential:
     def _work_arrays(self, batch_size: int) -> _Plan:
         """Return the untraced pass's plan for batches of ``batch_size`` rows.
 
-        The plan is ``(forward, backward, delta)``: ``forward`` lists
-        ``(layer.forward, output array)`` in order; ``backward`` lists
-        ``(layer.backward, target)`` from the last layer down, where the target
-        is the array that receives a Dense layer's dL/d(input) (None where it is
-        not computed) or ``IN_PLACE`` for an elementwise layer, which updates
-        the incoming gradient; ``delta`` receives the fused output delta. An
-        epoch has at most two batch sizes (full batches and a shorter last
-        one), so few plans are kept.
+        The plan is ``(forward, backward, delta)``. ``forward`` lists
+        ``(layer.forward, output array)`` in order. ``backward`` lists
+        ``(layer.backward, target)`` from the last layer down. The target is
+        the array that receives a Dense layer's dL/d(input), None where that
+        is not computed, or ``IN_PLACE`` for an elementwise layer, which
+        updates the incoming gradient. ``delta`` receives the fused output
+        delta. An epoch has at most two batch sizes (full batches and a
+        shorter last one), so few plans are kept.
         """
         work = self._workspace.get(batch_size)
         if work is not None:
@@ -617,19 +617,10 @@ class Sequential:
         for (layer_backward, target), entry in zip(backward, texts.backward):
             position -= 1
             grad = layer_backward(grad, out=grad if target is IN_PLACE else target)
-            layer = layers[position]
             if entry is None:
-                _record_backward(self, layer, None, grad, trace)
-            elif isinstance(layer, Dense):
-                trace.add(entry[0], layer.grads["W"])
-                trace.add(entry[1], layer.grads["b"])
-                if grad is not None:
-                    trace.add(entry[2], grad)
-            elif len(entry) == 1:  # softmax: the delta alone
-                trace.add(entry[0], cast(FloatArray, grad))
+                _record_backward(self, layers[position], None, grad, trace)
             else:
-                trace.add(entry[0], cast(Activation, layer).local_derivative())
-                trace.add(entry[1], cast(FloatArray, grad))
+                _add_backward_records(trace, layers[position], entry, grad)
         return value
 
     def _pass_texts(self, batch_size: int, loss: Loss) -> "_PassTexts":
@@ -640,7 +631,7 @@ class Sequential:
         An entry of None marks a Dropout layer, whose records are made by
         the general helpers because they include its mask.
         """
-        fused = loss.fuses_with is not None and loss.fuses_with == self.layers[-1].kind
+        fused = self.is_fused(loss)
         key = ("pass", batch_size, loss.name, loss.reduction, fused)
         cached = self._trace_texts.get(key)
         if cached is not None:
@@ -881,11 +872,9 @@ def _record_backward(network: Sequential, layer: Layer, grad_output: FloatArray 
     if isinstance(layer, Dense):
         # Backward has just run, so the input x is cached.
         batch = cast(FloatArray, layer.x).shape[0]
-        texts = _cached_texts(network, ("backward", k, "dense", batch), lambda: _dense_backward_texts(network, layer, batch))
-        trace.add(texts[0], layer.grads["W"])
-        trace.add(texts[1], layer.grads["b"])
-        if grad_input is not None:
-            trace.add(texts[2], grad_input)
+        texts = _cached_texts(network, ("backward", k, "dense", batch),
+                              lambda: _dense_backward_texts(network, layer, batch))
+        _add_backward_records(trace, layer, texts, grad_input)
         return
     if layer.kind == "dropout":
         symbols = layer.symbols
@@ -894,8 +883,25 @@ def _record_backward(network: Sequential, layer: Layer, grad_output: FloatArray 
                      inputs=(symbols["grad_output"], f"mask{k}"), operation="hadamard")
         return
     texts = _cached_texts(network, ("backward", k, layer.kind), lambda: _activation_backward_texts(network, layer))
+    _add_backward_records(trace, layer, texts, grad_input)
+
+
+def _add_backward_records(trace: Trace, layer: Layer, texts: tuple[QuantityTexts, ...],
+                          grad_input: FloatArray | None) -> None:
+    """Record a Dense or activation layer's backward quantities with their prepared texts.
+
+    A Dense layer records dW, db and, unless it is the first layer, the
+    gradient below; softmax records its delta alone; other activations record
+    their local derivative and delta.
+    """
+    if isinstance(layer, Dense):
+        trace.add(texts[0], layer.grads["W"])
+        trace.add(texts[1], layer.grads["b"])
+        if grad_input is not None:
+            trace.add(texts[2], grad_input)
+        return
     # Only the first Dense layer passes back no gradient, so an activation's grad_input is an array.
-    if layer.kind == "softmax":
+    if len(texts) == 1:  # softmax: the delta alone
         trace.add(texts[0], cast(FloatArray, grad_input))
         return
     trace.add(texts[0], cast(Activation, layer).local_derivative())

@@ -215,9 +215,8 @@ class Optimizer:
         key = (symbol, described, direction_symbol, formula_inputs, learning_rate)
         texts = self._trace_texts.get(key)
         if texts is None:
-            texts = self._trace_texts[key] = (
-                f"{symbol}_new", f"updated {described}", f"{symbol} - lr · {direction_symbol}", "update",
-                _layer_of(symbol), (symbol, *formula_inputs), "sgd_update", f"lr = {learning_rate:g}")
+            texts = self._trace_texts[key] = _update_texts(symbol, described, direction_symbol, formula_inputs,
+                                                           learning_rate)
         trace.add(texts, param)
 
     def state_dict(self) -> JSONDict:
@@ -261,6 +260,13 @@ def apply_updates(updates: Iterable[PendingUpdate]) -> None:
         if update.scale != 1.0:
             update.param *= update.scale
         update.param -= update.change
+
+
+def _update_texts(symbol: str, described: str, direction_symbol: str, formula_inputs: tuple[str, ...],
+                  learning_rate: float) -> QuantityTexts:
+    """Return the trace texts of the updated parameter ``{symbol}_new``."""
+    return (f"{symbol}_new", f"updated {described}", f"{symbol} - lr · {direction_symbol}", "update",
+            _layer_of(symbol), (symbol, *formula_inputs), "sgd_update", f"lr = {learning_rate:g}")
 
 
 def _layer_of(symbol: str) -> int:
@@ -325,14 +331,11 @@ class SGD(Optimizer):
         flat: FlatBuffers | None = getattr(slots, "flat", None)
         if flat is not None:
             # Every parameter lives in one array (see Sequential.slots): one update for all of them.
+            change = self._flat_change(flat)
             if pending is not None:
-                change = self._change_array(ALL_PARAMETERS, flat.params)
-                np.multiply(flat.grads, learning_rate, out=change)
                 pending.append(PendingUpdate(ALL_PARAMETERS, flat.params, change, layout=flat.layout))
-                return
-            scratch = self._change_array(ALL_PARAMETERS, flat.params)
-            np.multiply(flat.grads, learning_rate, out=scratch)
-            flat.params -= scratch
+            else:
+                flat.params -= change
             return
         for name, _, param, grad in slots:
             if pending is not None:
@@ -351,26 +354,27 @@ class SGD(Optimizer):
             super().step(slots, trace)
             return
         self.iterations += 1
-        scratch = self._change_array(ALL_PARAMETERS, flat.params)
-        np.multiply(flat.grads, self.learning_rate, out=scratch)
-        flat.params -= scratch
+        flat.params -= self._flat_change(flat)
         # The texts depend on the parameters (their names), the learning rate and whether the
         # trace has total gradients (an L2 penalty), so one lookup serves every parameter.
         with_penalty = f"dL/d{slots[0][1]}" in trace
         key = ("plain", flat.layout, self.learning_rate, with_penalty)
         texts = self._plain_texts.get(key)
         if texts is None:
-            texts = self._plain_texts[key] = tuple(
-                self._update_texts(symbol, trace, self.learning_rate) for _, symbol, _, _ in slots)
+            texts = self._plain_texts[key] = tuple(self._plain_update_texts(symbol, trace) for _, symbol, _, _ in slots)
         for (_, _, param, _), update_texts in zip(slots, texts):
             trace.add(update_texts, param)
 
-    def _update_texts(self, symbol: str, trace: Trace, learning_rate: float) -> QuantityTexts:
-        """Return the texts of the plain SGD update of ``symbol``."""
+    def _plain_update_texts(self, symbol: str, trace: Trace) -> QuantityTexts:
         g_symbol = _gradient_symbol(symbol, trace)
-        described = trace.parameter_names.get(symbol, symbol)
-        return (f"{symbol}_new", f"updated {described}", f"{symbol} - lr · {g_symbol}", "update",
-                _layer_of(symbol), (symbol, g_symbol), "sgd_update", f"lr = {learning_rate:g}")
+        return _update_texts(symbol, trace.parameter_names.get(symbol, symbol), g_symbol, (g_symbol,),
+                             self.learning_rate)
+
+    def _flat_change(self, flat: FlatBuffers) -> FloatArray:
+        """Return ``learning_rate · g`` for the flat gradient array, in this optimizer's array for it."""
+        change = self._change_array(ALL_PARAMETERS, flat.params)
+        np.multiply(flat.grads, self.learning_rate, out=change)
+        return change
 
     def _update(self, name: str, symbol: str, param: FloatArray, grad: FloatArray, trace: Trace | None) -> None:
         grad, g_symbol = self._with_weight_decay(param, grad, self.weight_decay, symbol, trace)

@@ -26,7 +26,7 @@ from ._typing import FloatArray, JSONDict, StrPath
 from .errors import DivergenceError, InvalidInputError
 from .initializers import as_generator
 from .losses import get_loss
-from .network import check_l2
+from .network import Slots, check_l2
 from .optimizers import apply_updates, get_optimizer
 from .serialization import atomic_write_text
 from .validation import all_finite, check_positive_int, check_positive_number, physical_memory_bytes
@@ -433,9 +433,9 @@ class FiniteGuard:
     a NaN or inf in any update stops the step before a single parameter
     changes. A finite update can still overflow a parameter, but only a
     parameter near the largest float. So the guard keeps an upper bound on
-    every parameter's largest magnitude: the exact value at the start, plus
-    the largest possible change at each step (the update's L2 norm, from one
-    dot product over an array the step has just written). While every bound
+    every parameter's largest magnitude. The bound starts at the exact value
+    and grows at each step by the largest possible change, the update's L2
+    norm, which one dot product over the update array gives. While every bound
     stays below an eighth of the dtype's largest float, no overflow is
     possible and the update is applied directly, with no copy. Otherwise the
     guard copies the parameters, applies the update, checks every element and
@@ -485,10 +485,15 @@ class FiniteGuard:
             bound = bounds[update.name] = bound * abs(update.scale) + 2.0 * math.sqrt(square)
             if not bound <= self.limit:  # also catches a NaN bound
                 certain = False
-        if certain:
-            apply_updates(updates)
-            self.bounds = bounds
-            return ""
+
+        if not certain:
+            return self._apply_with_copy(slots, updates)
+        apply_updates(updates)
+        self.bounds = bounds
+        return ""
+
+    def _apply_with_copy(self, slots: Slots, updates: list[PendingUpdate]) -> str:
+        """Apply updates that could overflow: copy, apply, check every element, restore on failure."""
         for name, _, param, _ in slots:
             if not all_finite(param):
                 return f"parameter {name} was already non-finite before the update (changed outside the optimizer)"
