@@ -127,15 +127,36 @@ def test_mlp_builder_reproducible():
     assert first.dtype == np.float32
 
 
-def test_parameters_and_gradients_share_flat_buffers():
-    network = gn.mlp([3, 4, 4, 2], seed=0)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_parameters_and_gradients_share_flat_buffers(dtype):
+    network = gn.mlp([3, 4, 4, 2], seed=0, dtype=dtype)
     slots = network.slots()
     assert slots.flat is not None
-    assert slots.flat.params.size == network.n_parameters
+    used = np.zeros(slots.flat.params.size, dtype=bool)
     for (name, _, param, grad), (layout_name, start, stop) in zip(slots, slots.flat.layout):
         assert name == layout_name
         assert np.shares_memory(param, slots.flat.params[start:stop])
         assert np.shares_memory(grad, slots.flat.grads[start:stop])
+        # Every parameter and gradient starts on a 64-byte cache line.
+        assert param.ctypes.data % 64 == 0 and grad.ctypes.data % 64 == 0
+        used[start:stop] = True
+    assert used.sum() == network.n_parameters
+    # The padding between parameters is zero and stays zero through training.
+    network.step(np.ones((2, 3)), np.ones((2, 2)), optimizer=gn.SGD(learning_rate=0.5))
+    assert not slots.flat.params[~used].any() and not slots.flat.grads[~used].any()
+
+
+def test_work_arrays_and_optimizer_buffers_are_aligned():
+    network = gn.mlp([3, 5, 2], seed=0, dtype="float32")
+    optimizer = gn.SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
+    gn.training.fit(network, np.ones((7, 3), dtype=np.float32), np.ones((7, 2), dtype=np.float32),
+                    loss="mse", optimizer=optimizer, epochs=1, batch_size=4)
+    forward, backward, delta = network._work_arrays(4)
+    arrays = [out for _, out in forward] + [target for _, target in backward if isinstance(target, np.ndarray)]
+    arrays += [delta, *optimizer._changes.values(), *optimizer._scratch.values()]
+    arrays += [value for state in optimizer.state.values() for value in state.values()]
+    assert len(arrays) > 10
+    assert all(array.ctypes.data % 64 == 0 for array in arrays)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

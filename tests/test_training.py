@@ -7,7 +7,7 @@ import glassnet as gn
 from conftest import LESSON_T, LESSON_X, lesson_network
 from glassnet.layers import Dropout
 from glassnet.model import TrainConfig, train_model
-from glassnet.training import fit
+from glassnet.training import Callback, fit
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_T = np.array([[0.0], [1.0], [1.0], [0.0]])
@@ -262,3 +262,82 @@ def test_network_too_large_for_memory_rejected_before_training():
         gn.training.check_memory(network, batch_size=physical_memory_bytes())
     with pytest.raises(ValueError, match=r"Dense\(2, .*use fewer units"):
         gn.Dense(2, physical_memory_bytes() // 16 + 1)
+
+
+# ---------------------------------------------------------------- input checks across fit calls
+
+
+def _blob_data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 5))
+    labels = (X[:, 0] > 0).astype(int)
+    return X, np.eye(2)[labels]
+
+
+def _blob_network():
+    return gn.mlp([5, 8, 2], activation="relu", output="softmax", seed=3, dtype="float64")
+
+
+def test_second_fit_on_the_same_array_skips_the_scan(monkeypatch):
+    X, t = _blob_data()
+    network = _blob_network()
+    fit(network, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=16)
+    scans = []
+    original = type(network).prepare_input
+    monkeypatch.setattr(type(network), "prepare_input",
+                        lambda self, *args, **kwargs: scans.append(args[0]) or original(self, *args, **kwargs))
+    fit(network, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=16)
+    assert scans == []
+    # Another array with the same values, a view of part of X, or a conversion is scanned again.
+    for other in (X.copy(), X[:32], X.astype(np.float32)):
+        fit(network, other, t[: other.shape[0]], loss="categorical-cross-entropy", epochs=1, batch_size=16)
+        assert scans[-1] is other
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_value_written_into_a_checked_array_is_named_and_never_trained_on(bad, shuffle):
+    X, t = _blob_data()
+    network = _blob_network()
+    fit(network, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=16)
+    X[37, 4] = bad
+    steps = []
+
+    class Steps(Callback):
+        def on_batch_end(self, state):
+            steps.append(network.get_parameters())
+
+    before = network.get_parameters()
+    with pytest.raises(gn.InvalidInputError, match=rf"X contains {bad} at row 37, column 4"):
+        fit(network, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=16, shuffle=shuffle,
+            callbacks=[Steps()])
+    last_good = steps[-1] if steps else before
+    for name, value in network.get_parameters().items():
+        assert np.all(np.isfinite(value))
+        np.testing.assert_array_equal(value, last_good[name])
+    if not shuffle:
+        assert len(steps) == 2  # rows 32 to 47 are the third batch
+
+
+def test_non_finite_value_in_a_new_array_is_rejected_before_training():
+    X, t = _blob_data()
+    network = _blob_network()
+    before = network.get_parameters()
+    X[60, 1] = np.nan
+    with pytest.raises(gn.InvalidInputError, match="X contains nan at row 60, column 1"):
+        fit(network, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=16)
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_pickled_network_forgets_the_checked_array():
+    import pickle
+
+    X, t = _blob_data()
+    network = _blob_network()
+    fit(network, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=16)
+    restored = pickle.loads(pickle.dumps(network))
+    assert restored._checked_input is None
+    X[5, 0] = np.nan
+    with pytest.raises(gn.InvalidInputError, match="X contains nan at row 5, column 0; expected"):
+        fit(restored, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=16)

@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from . import activations as act
+from ._buffers import aligned_empty
 from ._typing import FloatArray, JSONDict
 from .errors import InvalidInputError, InvalidTypeError
 from .initializers import Initializer, as_generator, get_initializer
@@ -199,15 +200,24 @@ def _product(a: FloatArray, b: FloatArray, out: FloatArray | None) -> FloatArray
     """Return the matrix product ``a · b``, written into ``out`` when given.
 
     np.dot costs less per call than np.matmul, which matters in small
-    networks, but accepts only an ``out`` of the exact result dtype in C
-    order. Any other ``out`` goes to np.matmul, which casts as ufuncs do.
+    networks, but np.matmul reaches the BLAS faster for large operands,
+    transposed ones above all (``xᵀ · delta`` at batch 32 took 0.6 of
+    np.dot's time). np.dot also accepts only an ``out`` of the exact result
+    dtype in C order; any other ``out`` goes to np.matmul, which casts as
+    ufuncs do.
     """
+    if a.size + b.size > _SMALL_PRODUCT:
+        return np.matmul(a, b, out=out)
     try:
         return np.dot(a, b, out=out)
     except ValueError:
         if out is None:
             raise
         return np.matmul(a, b, out=out)
+
+
+# Operands with at most this many elements together are multiplied with np.dot.
+_SMALL_PRODUCT = 1024
 
 
 class Activation(Layer):
@@ -347,7 +357,7 @@ class Softmax(Activation):
         # The shifted logits are a private cache, so their array is reused when the shape allows.
         shifted = self.shifted
         if shifted is None or shifted.shape != z.shape or shifted.dtype != z.dtype:
-            shifted = None
+            shifted = aligned_empty(z.shape, z.dtype)
         with np.errstate(over="ignore"):
             shifted = np.subtract(z, np.max(z, axis=-1, keepdims=True), out=shifted)
         e: FloatArray = np.exp(shifted, out=out)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import inspect
 import math
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Self, TypeAlias, TypeVar, cast, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
+from ._buffers import aligned_empty, aligned_zeros, padded_size
 from ._typing import FloatArray, JSONDict
 from .errors import InvalidInputError, InvalidTypeError
 from .layers import Activation, Dense, Dropout, Layer
@@ -168,6 +170,9 @@ class Sequential:
         self._trace_texts: dict[tuple[object, ...], Any] = {}
         # Work arrays of the untraced training pass, keyed by batch size (see _work_arrays).
         self._workspace: dict[int, _Plan] = {}
+        # The last training input whose every element was found finite, and its memory layout
+        # (see glassnet.training._prepare_training_input).
+        self._checked_input: tuple[weakref.ref[FloatArray], tuple[object, ...]] | None = None
         self._writes_into_out = all(
             "out" in inspect.signature(layer.forward).parameters
             and "out" in inspect.signature(layer.backward).parameters
@@ -186,11 +191,12 @@ class Sequential:
         self._slots = None
         self._workspace = {}
         self._trace_texts = {}
+        self._checked_input = None
 
     def __getstate__(self) -> dict[str, Any]:
         """Return the state to pickle or copy, without the buffers and caches that are rebuilt."""
         state = self.__dict__.copy()
-        for rebuilt in ("_flat", "_slots", "_workspace", "_trace_texts"):
+        for rebuilt in ("_flat", "_slots", "_workspace", "_trace_texts", "_checked_input"):
             state.pop(rebuilt, None)
         return state
 
@@ -203,9 +209,10 @@ class Sequential:
         (see :class:`FlatBuffers`). Small networks spend most of a step on the
         number of calls, not on arithmetic.
         """
-        total = sum(layer.params[key].size for _, _, layer, key in self._slot_names)
-        params = np.empty(total, dtype=self.dtype)
-        grads = np.zeros(total, dtype=self.dtype)
+        # Every parameter starts on a cache line; the padding between them stays zero.
+        total = sum(padded_size(layer.params[key].size, self.dtype) for _, _, layer, key in self._slot_names)
+        params = aligned_zeros(total, self.dtype)
+        grads = aligned_zeros(total, self.dtype)
         layout: list[tuple[str, int, int]] = []
         views: list[tuple[FloatArray, FloatArray]] = []
         start = 0
@@ -220,7 +227,7 @@ class Sequential:
             layer.grads[key] = grad_view
             layout.append((name, start, stop))
             views.append((param_view, grad_view))
-            start = stop
+            start += padded_size(stop - start, self.dtype)
         return FlatBuffers(params, grads, tuple(layout), tuple(views))
 
     def _assign_symbols(self) -> None:
@@ -553,13 +560,13 @@ class Sequential:
         for layer in self.layers:
             target: FloatArray | None | object
             if isinstance(layer, Dense):
-                target = np.empty((batch_size, width), dtype=self.dtype) if layer.compute_input_grad else None
+                target = aligned_empty((batch_size, width), self.dtype) if layer.compute_input_grad else None
                 width = layer.out_features
             else:
                 target = IN_PLACE
-            forward.append((layer.forward, np.empty((batch_size, width), dtype=self.dtype)))
+            forward.append((layer.forward, aligned_empty((batch_size, width), self.dtype)))
             backward.insert(0, (layer.backward, target))
-        delta = np.empty((batch_size, width), dtype=self.dtype)
+        delta = aligned_empty((batch_size, width), self.dtype)
         work = self._workspace[batch_size] = (tuple(forward), tuple(backward), delta)
         return work
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
+from ._buffers import aligned_like, aligned_zeros
 from ._typing import FloatArray, JSONDict
 from .errors import InvalidInputError, InvalidTypeError
 
@@ -135,7 +136,7 @@ class Optimizer:
         """Return the array for parameter ``name``'s pending update, one per parameter."""
         change = self._changes.get(name)
         if change is None or change.shape != like.shape or change.dtype != like.dtype:
-            change = self._changes[name] = np.empty_like(like)
+            change = self._changes[name] = aligned_like(like)
         return change
 
     def _clip(self, slots: Sequence[Slot], trace: Trace | None, clip_norm: float) -> None:
@@ -158,7 +159,7 @@ class Optimizer:
     def _buffer(self, name: str, key: str, like: FloatArray) -> FloatArray:
         slot = self.state.setdefault(name, {})
         if key not in slot:
-            slot[key] = np.zeros_like(like)
+            slot[key] = aligned_zeros(like.shape, like.dtype)
         return slot[key]
 
     def _work(self, like: FloatArray, index: int = 0) -> FloatArray:
@@ -169,7 +170,7 @@ class Optimizer:
         key = (like.shape, like.dtype.str, index)
         scratch = self._scratch.get(key)
         if scratch is None:
-            scratch = self._scratch[key] = np.empty_like(like)
+            scratch = self._scratch[key] = aligned_like(like)
         return scratch
 
     def _with_weight_decay(self, param: FloatArray, grad: FloatArray, weight_decay: float, symbol: str,

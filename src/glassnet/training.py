@@ -14,6 +14,7 @@ import json
 import math
 import os
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, cast
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._buffers import aligned_empty
 from ._typing import FloatArray, JSONDict, StrPath
 
 from .errors import DivergenceError, InvalidInputError
@@ -285,7 +287,7 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
         max_steps = check_positive_int(max_steps, "max_steps")
     if max_seconds is not None:
         max_seconds = check_positive_number(max_seconds, "max_seconds")
-    X = network.prepare_input(X)
+    X = _prepare_training_input(network, X)
     if X.shape[0] == 0:
         raise InvalidInputError(f"X is empty (shape {X.shape}); training needs at least one sample")
     X_val: FloatArray | None
@@ -319,8 +321,8 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
     )
     n = X.shape[0]
     # One gather per mini-batch into these arrays: no second copy of the data set.
-    X_batch = np.empty((min(batch_size, n), X.shape[1]), dtype=X.dtype)
-    t_batch = np.empty((min(batch_size, n), t.shape[1]), dtype=t.dtype)
+    X_batch = aligned_empty((min(batch_size, n), X.shape[1]), X.dtype)
+    t_batch = aligned_empty((min(batch_size, n), t.shape[1]), t.dtype)
     network.train()
     state.callbacks = list(callbacks)
     for callback in callbacks:
@@ -355,10 +357,12 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
             # by the DivergenceError below, so NumPy's own warnings are silenced.
             with np.errstate(over="ignore", invalid="ignore"):
                 value = network.loss_and_backward(xb, tb, loss, l2=l2)
-                if not math.isfinite(value):
-                    _raise_diverged(epoch, state.step + 1, f"the training loss became {value}", history)
-                problem = guard.step()
+                problem = "" if math.isfinite(value) else f"the training loss became {value}"
+                if not problem:
+                    problem = guard.step()
             if problem:
+                # X may have been changed since it was checked (see _prepare_training_input).
+                _check_batch_input(xb, order, start)
                 _raise_diverged(epoch, state.step + 1, problem, history)
             state.step += 1
             state.batch_loss = value
@@ -409,6 +413,46 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
     for callback in callbacks:
         callback.on_train_end(state)
     return history
+
+
+def _prepare_training_input(network: Sequential, X: ArrayLike) -> FloatArray:
+    """Return ``network.prepare_input(X)``, skipping the NaN and inf scan of an array checked before.
+
+    The scan reads all of X, which costs as much as several training steps,
+    and a loop that calls :func:`fit` once per epoch would pay it every epoch.
+    So the network remembers the last array that passed the scan without
+    conversion, and the scan is skipped when the same array object comes
+    back with the same memory, shape, strides and dtype. Its values may have
+    changed in the meantime, but a NaN or inf written into it still cannot
+    reach the parameters: a network starts with a Dense layer, and
+    ``dW1 = xᵀ · delta`` has a whole row of NaN or inf for every non-finite
+    input column of the batch, so the step stops before any parameter
+    changes, and :func:`fit` then names the input's row and column (see
+    :func:`_check_batch_input`).
+    """
+    remembered = network._checked_input
+    if remembered is not None and remembered[0]() is X and remembered[1] == _memory_layout(X):
+        return cast("FloatArray", X)
+    prepared = network.prepare_input(X)
+    if prepared is X:
+        network._checked_input = (weakref.ref(prepared), _memory_layout(prepared))
+    return prepared
+
+
+def _memory_layout(array: FloatArray) -> tuple[object, ...]:
+    return (array.__array_interface__["data"][0], array.shape, array.strides, array.dtype)
+
+
+def _check_batch_input(xb: FloatArray, order: np.ndarray[Any, Any] | None, start: int) -> None:
+    """Raise naming the row of X and the column when the batch ``xb`` holds NaN or inf."""
+    if all_finite(xb):
+        return
+    row, column = (int(i) for i in np.argwhere(~np.isfinite(xb))[0])
+    sample = start + row if order is None else int(order[start + row])
+    raise InvalidInputError(
+        f"X contains {xb[row, column]} at row {sample}, column {column} (written after an earlier fit "
+        "checked X); expected finite numbers. Remove or impute missing and infinite values first"
+    )
 
 
 def _load_callback_states(callbacks: Sequence[Callback], saved: Sequence[Mapping[str, Any]]) -> None:
