@@ -39,11 +39,12 @@ def sigmoid(z: ArrayLike, out: FloatArray | None = None) -> FloatArray:
     limit, so that overflow is silenced on purpose. Four or five NumPy calls,
     because this sits in the training loop of small networks.
     """
-    z = np.asarray(z)
-    if z.dtype.kind != "f":
-        z = z.astype(np.float64)
-    if z.ndim == 0:  # NumPy returns a scalar for 0-d input, which cannot take out=
-        return sigmoid(z.reshape(1), None if out is None else out.reshape(1)).reshape(())
+    if type(z) is not np.ndarray or z.dtype.kind != "f" or z.ndim == 0:
+        z = np.asarray(z)
+        if z.dtype.kind != "f":
+            z = z.astype(np.float64)
+        if z.ndim == 0:  # NumPy returns a scalar for 0-d input, which cannot take out=
+            return sigmoid(z.reshape(1), None if out is None else out.reshape(1)).reshape(())
     e: FloatArray = np.negative(z, out=out)
     limit = _EXP_SAFE.get(e.dtype)
     if limit is not None and 0 < e.size <= _SMALL and _largest(e) < limit:

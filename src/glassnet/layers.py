@@ -176,15 +176,27 @@ class Dense(Layer):
             )
         if x.dtype != W.dtype:
             x = x.astype(W.dtype)
+        return self.forward_checked(x, out)
+
+    def forward_checked(self, x: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """Run :meth:`forward` on an input known to have the right shape and dtype.
+
+        The network's planned training pass calls this, because it prepares
+        every input itself, and small networks spend most of a step on checks.
+        """
         self.x = x
-        z = _product(x, W, out)  # (batch, in) · (in, out) -> (batch, out)
+        z = _product(x, self.params["W"], out)  # (batch, in) · (in, out) -> (batch, out)
         z += self.params["b"]
         return z
 
     def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray | None:
-        x = self._require_forward(self.x)
+        self._require_forward(self.x)
+        return self.backward_checked(np.asarray(grad_output, dtype=self.params["W"].dtype), out)
+
+    def backward_checked(self, delta: FloatArray, out: FloatArray | None = None) -> FloatArray | None:
+        """Run :meth:`backward` after a forward pass, on a ``delta`` of the parameters' dtype."""
+        x: FloatArray = self.x  # type: ignore[assignment]  # set by the forward pass the caller ran
         W = self.params["W"]
-        delta = np.asarray(grad_output, dtype=W.dtype)
         _product(x.T, delta, self.grads["W"])  # (in, batch) · (batch, out)
         if delta.shape[0] == 1:
             # The sum over a batch of one row: 0 + row, so that -0.0 sums to +0.0 as in np.sum.

@@ -173,6 +173,8 @@ class Sequential:
         # The last training input whose every element was found finite, and its memory layout
         # (see glassnet.training._prepare_training_input).
         self._checked_input: tuple[weakref.ref[FloatArray], tuple[object, ...]] | None = None
+        # The arrays the last fit gathered mini-batches into, with their key (see glassnet.training).
+        self._batch_buffers: tuple[tuple[object, ...], FloatArray, FloatArray] | None = None
         self._writes_into_out = all(
             "out" in inspect.signature(layer.forward).parameters
             and "out" in inspect.signature(layer.backward).parameters
@@ -192,11 +194,12 @@ class Sequential:
         self._workspace = {}
         self._trace_texts = {}
         self._checked_input = None
+        self._batch_buffers = None
 
     def __getstate__(self) -> dict[str, Any]:
         """Return the state to pickle or copy, without the buffers and caches that are rebuilt."""
         state = self.__dict__.copy()
-        for rebuilt in ("_flat", "_slots", "_workspace", "_trace_texts", "_checked_input"):
+        for rebuilt in ("_flat", "_slots", "_workspace", "_trace_texts", "_checked_input", "_batch_buffers"):
             state.pop(rebuilt, None)
         return state
 
@@ -559,13 +562,17 @@ class Sequential:
         width = self.in_features
         for layer in self.layers:
             target: FloatArray | None | object
+            # Dense layers skip their argument checks: this pass makes every array they receive.
+            layer_forward: Callable[..., FloatArray] = layer.forward
+            layer_backward: Callable[..., FloatArray | None] = layer.backward
             if isinstance(layer, Dense):
                 target = aligned_empty((batch_size, width), self.dtype) if layer.compute_input_grad else None
                 width = layer.out_features
+                layer_forward, layer_backward = layer.forward_checked, layer.backward_checked
             else:
                 target = IN_PLACE
-            forward.append((layer.forward, aligned_empty((batch_size, width), self.dtype)))
-            backward.insert(0, (layer.backward, target))
+            forward.append((layer_forward, aligned_empty((batch_size, width), self.dtype)))
+            backward.insert(0, (layer_backward, target))
         delta = aligned_empty((batch_size, width), self.dtype)
         work = self._workspace[batch_size] = (tuple(forward), tuple(backward), delta)
         return work
@@ -588,7 +595,7 @@ class Sequential:
         x = X
         if trace is None:
             for function, out in forward:
-                x = function(x, out=out)
+                x = function(x, out)
         else:
             texts = self._pass_texts(X.shape[0], loss)
             trace.add(_INPUT_TEXTS, x)
@@ -614,7 +621,7 @@ class Sequential:
         # The gradient arrays belong to this pass, so elementwise layers update them in place.
         if trace is None:
             for layer_backward, target in backward:
-                grad = layer_backward(grad, out=grad if target is IN_PLACE else target)
+                grad = layer_backward(grad, grad if target is IN_PLACE else target)
             return value
 
         trace.add(texts.target, t)
