@@ -86,3 +86,29 @@ def test_sigmoid_of_scalar_is_zero_dimensional():
     assert result.shape == ()
     assert result == 0.5
     assert act.sigmoid(np.float32(-1e4)) == 0.0
+
+
+@pytest.mark.parametrize("shape", [(1, 10), (15, 10), (16, 10), (1024, 10), (64, 32), (64, 33), (8, 3, 4), (0, 5)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_reduce_matches_numpy(shape, dtype):
+    values = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    for keepdims in (False, True):
+        expected_max = np.maximum.reduce(values, axis=-1, keepdims=keepdims)
+        maxima = act.row_reduce(np.maximum, values, keepdims=keepdims) if values.size else expected_max
+        assert maxima.shape == expected_max.shape
+        np.testing.assert_array_equal(maxima, expected_max)
+        sums = act.row_reduce(np.add, values, keepdims=keepdims)
+        assert sums.shape == np.add.reduce(values, axis=-1, keepdims=keepdims).shape
+        # Only the order of the additions differs: bound the rounding by n · eps · Σ|row|.
+        bound = values.shape[-1] * np.finfo(dtype).eps * np.add.reduce(np.abs(values), axis=-1, keepdims=keepdims)
+        assert np.all(np.abs(sums - np.add.reduce(values, axis=-1, keepdims=keepdims)) <= bound)
+
+
+def test_row_reduce_keeps_nan_and_inf():
+    values = np.zeros((32, 10))
+    values[3, 4] = np.nan
+    values[7, 1] = np.inf
+    maxima = act.row_reduce(np.maximum, values)
+    assert np.isnan(maxima[3])
+    assert maxima[7] == np.inf
+    assert np.isnan(act.row_reduce(np.add, values)[3])

@@ -265,14 +265,17 @@ class ReLU(Activation):
 
     def forward(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         self.z = z
-        self.a = act.relu(z, out=out)
-        return self.a
+        a: FloatArray = np.maximum(z, 0.0, out=out)  # act.relu, called directly in this hot path
+        self.a = a
+        return a
 
     def local_derivative(self) -> FloatArray:
         return act.relu_derivative(self._require_forward(self.z))
 
     def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray:
-        z = self._require_forward(self.z)
+        z = self.z
+        if z is None:
+            z = self._require_forward(z)  # raises
         return np.multiply(grad_output, z > 0.0, out=out)
 
 
@@ -321,6 +324,16 @@ class Sigmoid(Activation):
 
     def local_derivative(self) -> FloatArray:
         return act.sigmoid_derivative_from_output(self._require_forward(self.a))
+
+    def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        # grad · a(1 - a), as local_derivative computes it, without its two calls: small networks
+        # spend most of a step on calls.
+        a = self.a
+        if a is None:
+            a = self._require_forward(a)  # raises
+        derivative = np.subtract(1.0, a)
+        derivative *= a
+        return np.multiply(grad_output, derivative, out=out)
 
 
 class Tanh(Activation):
@@ -371,9 +384,9 @@ class Softmax(Activation):
         if shifted is None or shifted.shape != z.shape or shifted.dtype != z.dtype:
             shifted = aligned_empty(z.shape, z.dtype)
         with np.errstate(over="ignore"):
-            shifted = np.subtract(z, np.max(z, axis=-1, keepdims=True), out=shifted)
+            shifted = np.subtract(z, act.row_reduce(np.maximum, z, keepdims=True), out=shifted)
         e: FloatArray = np.exp(shifted, out=out)
-        row_sum = np.add.reduce(e, axis=-1, keepdims=True)  # (batch, 1)
+        row_sum = act.row_reduce(np.add, e, keepdims=True)  # (batch, 1)
         e /= row_sum
         self.shifted = shifted
         self.log_sum = np.log(row_sum)

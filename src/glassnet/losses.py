@@ -291,7 +291,7 @@ class CategoricalCrossEntropy(Loss):
         ``L = -Σ_n [Σ_k t_nk shifted_nk - (Σ_k t_nk) log_sum_n] / N``.
         """
         if shifted is not None and log_sum is not None:
-            row_weights = np.add.reduce(t, axis=-1)  # (batch,)
+            row_weights = act.row_reduce(np.add, t)  # (batch,)
             total = float(np.vdot(t, shifted)) - float(np.vdot(row_weights, log_sum))
             # A row spanning more than the float range shifts to -inf, and 0 · -inf is NaN;
             # the exact form below handles that case.
