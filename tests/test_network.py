@@ -239,3 +239,24 @@ def test_network_pickles_with_every_protocol(protocol):
     restored = pickle.loads(pickle.dumps(network, protocol=protocol))
     np.testing.assert_array_equal(restored.predict([[1.0, 2.0]]), network.predict([[1.0, 2.0]]))
     assert restored.slots().flat is not None
+
+
+def test_relu_output_overwrites_its_input_in_the_planned_pass():
+    network = gn.mlp([3, 6, 2], activation="relu", output="identity", seed=4, dtype="float64")
+    allocating = network.copy()
+    X = np.random.default_rng(5).standard_normal((8, 3))
+    T = np.zeros((8, 2))
+    expected_z = X @ network.layers[0].params["W"] + network.layers[0].params["b"]
+    assert (expected_z < 0).any()  # some units are cut by the ReLU
+    trace = network.step(X, T, "mse", gn.SGD(learning_rate=0.1), trace=True)
+    relu = network.layers[1]
+    assert relu.z is relu.a
+    np.testing.assert_array_equal(relu.a, np.maximum(expected_z, 0.0))
+    # The trace copied z before the ReLU wrote over it.
+    np.testing.assert_array_equal(trace.value("z1"), expected_z)
+    # The mask, and so every gradient, equals that of the allocating pass.
+    loss = gn.get_loss("mse")
+    y = allocating.forward(X)
+    allocating.backward(loss.gradient(y, T))
+    for (name, grad), (_, planned) in zip(allocating.gradients(), network.gradients()):
+        np.testing.assert_array_equal(grad, planned, err_msg=name)

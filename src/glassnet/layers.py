@@ -257,7 +257,14 @@ class Activation(Layer):
 
 
 class ReLU(Activation):
-    """``a = max(z, 0)``; ``ReLU'(z) = 1 if z > 0 else 0`` (0 at exactly 0). Caches z."""
+    """``a = max(z, 0)``; ``ReLU'(z) = 1 if z > 0 else 0`` (0 at exactly 0). Caches z.
+
+    In a network's planned training pass (:func:`~glassnet.training.fit`, and
+    ``Sequential.step`` with or without a trace) ``a`` is written over ``z``,
+    so afterwards ``z`` is the same array as ``a``. The derivative does not
+    change, because ``a > 0`` exactly where ``z > 0``. A trace keeps a copy
+    of z taken before.
+    """
 
     kind = "relu"
     formula = "max(0, z)"

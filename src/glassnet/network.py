@@ -544,7 +544,9 @@ class Sequential:
         """Return the untraced pass's plan for batches of ``batch_size`` rows.
 
         The plan is ``(forward, backward, delta)``. ``forward`` lists
-        ``(layer.forward, output array)`` in order. ``backward`` lists
+        ``(layer.forward, output array)`` in order; a ReLU layer's output
+        array is its input, which saves a pass over memory at large batches.
+        ``backward`` lists
         ``(layer.backward, target)`` from the last layer down. The target is
         the array that receives a Dense layer's dL/d(input), None where that
         is not computed, or ``IN_PLACE`` for an elementwise layer, which
@@ -571,7 +573,11 @@ class Sequential:
                 layer_forward, layer_backward = layer.forward_checked, layer.backward_checked
             else:
                 target = IN_PLACE
-            forward.append((layer_forward, aligned_empty((batch_size, width), self.dtype)))
+            if layer.kind == "relu":
+                # max(z, 0) overwrites z, whose sign pattern, all that backward needs, a keeps.
+                forward.append((layer_forward, forward[-1][1]))
+            else:
+                forward.append((layer_forward, aligned_empty((batch_size, width), self.dtype)))
             backward.insert(0, (layer_backward, target))
         delta = aligned_empty((batch_size, width), self.dtype)
         work = self._workspace[batch_size] = (tuple(forward), tuple(backward), delta)
