@@ -27,7 +27,7 @@ class Settings:
 
 MODES = {
     "full": Settings(),
-    "quick": Settings(mlp_samples=6144, float64_batch_sizes=(128,), repeats=5, lesson_steps=300,
+    "quick": Settings(mlp_samples=12_288, float64_batch_sizes=(128,), repeats=5, lesson_steps=300,
                       digits_max_epochs=60),
     # Tiny sizes for the smoke test: every row appears, no figure means anything.
     "smoke": Settings(mlp_samples=256, repeats=1, lesson_steps=2, memory_samples=256, digits_max_epochs=1,
