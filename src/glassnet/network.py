@@ -544,10 +544,11 @@ class Sequential:
         """Return the untraced pass's plan for batches of ``batch_size`` rows.
 
         The plan is ``(forward, backward, delta)``. ``forward`` lists
-        ``(layer.forward, output array)`` in order; a ReLU layer's output
+        ``(layer.forward, output array)`` in order, with Dense layers'
+        ``forward_checked`` in place of ``forward``. A ReLU layer's output
         array is its input, which saves a pass over memory at large batches.
-        ``backward`` lists
-        ``(layer.backward, target)`` from the last layer down. The target is
+        ``backward`` lists ``(layer.backward, target)`` from the last layer
+        down, again with Dense layers' ``backward_checked``. The target is
         the array that receives a Dense layer's dL/d(input), None where that
         is not computed, or ``IN_PLACE`` for an elementwise layer, which
         updates the incoming gradient. ``delta`` receives the fused output
@@ -564,7 +565,7 @@ class Sequential:
         width = self.in_features
         for layer in self.layers:
             target: FloatArray | None | object
-            # Dense layers skip their argument checks: this pass makes every array they receive.
+            # Dense layers skip their argument checks, because this pass makes every array they receive.
             layer_forward: Callable[..., FloatArray] = layer.forward
             layer_backward: Callable[..., FloatArray | None] = layer.backward
             if isinstance(layer, Dense):
