@@ -260,3 +260,25 @@ def test_relu_output_overwrites_its_input_in_the_planned_pass():
     allocating.backward(loss.gradient(y, T))
     for (name, grad), (_, planned) in zip(allocating.gradients(), network.gradients()):
         np.testing.assert_array_equal(grad, planned, err_msg=name)
+
+
+@pytest.mark.parametrize("X", [np.ones((2, 4)), np.ones(3), np.ones((2, 3, 1))], ids=["wide", "1-D", "3-D"])
+def test_loss_and_backward_rejects_bad_input_shape(X):
+    network = gn.mlp([3, 4, 2], activation="relu", seed=0)
+    loss = gn.losses.get_loss("half-squared-error")
+    with pytest.raises(gn.InvalidInputError, match=r"dense1 input has shape .*; expected \(batch, 3\)"):
+        network.loss_and_backward(X, np.zeros((2, 2)), loss)
+
+
+def test_loss_and_backward_casts_input_dtype():
+    X = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    t = np.zeros((5, 2))
+    loss = gn.losses.get_loss("half-squared-error")
+    network = gn.mlp([3, 4, 2], activation="relu", seed=0, dtype="float64")
+    expected = network.loss_and_backward(X.astype(np.float64), t, loss)
+    expected_grads = {name: grad.copy() for name, grad in network.gradients()}
+
+    value = network.loss_and_backward(X, t, loss)
+    np.testing.assert_allclose(value, expected, rtol=1e-12)
+    for name, grad in network.gradients():
+        np.testing.assert_allclose(grad, expected_grads[name], rtol=1e-12, atol=1e-15, err_msg=name)
