@@ -6,6 +6,7 @@ import pytest
 
 import glassnet as gn
 from conftest import LESSON_T, LESSON_X, lesson_network
+from glassnet.training import fit
 
 
 def sigmoid_network():
@@ -149,8 +150,8 @@ def test_parameters_and_gradients_share_flat_buffers(dtype):
 def test_work_arrays_and_optimizer_buffers_are_aligned():
     network = gn.mlp([3, 5, 2], seed=0, dtype="float32")
     optimizer = gn.SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
-    gn.training.fit(network, np.ones((7, 3), dtype=np.float32), np.ones((7, 2), dtype=np.float32),
-                    loss="mse", optimizer=optimizer, epochs=1, batch_size=4)
+    fit(network, np.ones((7, 3), dtype=np.float32), np.ones((7, 2), dtype=np.float32),
+        loss="mse", optimizer=optimizer, epochs=1, batch_size=4)
     forward, backward, delta = network._work_arrays(4)
     arrays = [out for _, out in forward] + [target for _, target in backward if isinstance(target, np.ndarray)]
     arrays += [delta, *optimizer._changes.values(), *optimizer._scratch.values()]
