@@ -348,6 +348,20 @@ def test_inf_in_checked_array_spares_optimizer(activation, optimizer):
         assert np.all(np.isfinite(value)), name
 
 
+
+def test_value_written_by_callback_is_named():
+    X, t = _blob_data()
+    network = _blob_network()
+
+    class Corrupt(Callback):
+        def on_epoch_end(self, state):
+            X[37, 4] = np.nan
+
+    with pytest.raises(gn.InvalidInputError, match="X contains nan at row 37, column 4") as raised:
+        fit(network, X, t, loss="categorical-cross-entropy", epochs=2, batch_size=16, callbacks=[Corrupt()])
+    assert "earlier fit" not in str(raised.value)
+
+
 def test_non_finite_value_in_a_new_array_is_rejected_before_training():
     X, t = _blob_data()
     network = _blob_network()

@@ -470,8 +470,8 @@ def _check_batch_input(xb: FloatArray, order: np.ndarray[Any, Any] | None, start
     row, column = (int(i) for i in np.argwhere(~np.isfinite(xb))[0])
     sample = start + row if order is None else int(order[start + row])
     raise InvalidInputError(
-        f"X contains {xb[row, column]} at row {sample}, column {column} (written after an earlier fit "
-        "checked X); expected finite numbers. Remove or impute missing and infinite values first"
+        f"X contains {xb[row, column]} at row {sample}, column {column} (written after fit checked X); "
+        "expected finite numbers. Remove or impute missing and infinite values first"
     )
 
 
