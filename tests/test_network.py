@@ -6,6 +6,7 @@ import pytest
 
 import glassnet as gn
 from conftest import LESSON_T, LESSON_X, lesson_network
+from glassnet.training import fit
 
 
 def sigmoid_network():
@@ -149,8 +150,8 @@ def test_parameters_and_gradients_share_flat_buffers(dtype):
 def test_work_arrays_and_optimizer_buffers_are_aligned():
     network = gn.mlp([3, 5, 2], seed=0, dtype="float32")
     optimizer = gn.SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
-    gn.training.fit(network, np.ones((7, 3), dtype=np.float32), np.ones((7, 2), dtype=np.float32),
-                    loss="mse", optimizer=optimizer, epochs=1, batch_size=4)
+    fit(network, np.ones((7, 3), dtype=np.float32), np.ones((7, 2), dtype=np.float32),
+        loss="mse", optimizer=optimizer, epochs=1, batch_size=4)
     forward, backward, delta = network._work_arrays(4)
     arrays = [out for _, out in forward] + [target for _, target in backward if isinstance(target, np.ndarray)]
     arrays += [delta, *optimizer._changes.values(), *optimizer._scratch.values()]
@@ -260,3 +261,25 @@ def test_relu_output_overwrites_its_input_in_the_planned_pass():
     allocating.backward(loss.gradient(y, T))
     for (name, grad), (_, planned) in zip(allocating.gradients(), network.gradients()):
         np.testing.assert_array_equal(grad, planned, err_msg=name)
+
+
+@pytest.mark.parametrize("X", [np.ones((2, 4)), np.ones(3), np.ones((2, 3, 1))], ids=["wide", "1-D", "3-D"])
+def test_loss_and_backward_rejects_bad_input_shape(X):
+    network = gn.mlp([3, 4, 2], activation="relu", seed=0)
+    loss = gn.losses.get_loss("half-squared-error")
+    with pytest.raises(gn.InvalidInputError, match=r"dense1 input has shape .*; expected \(batch, 3\)"):
+        network.loss_and_backward(X, np.zeros((2, 2)), loss)
+
+
+def test_loss_and_backward_casts_input_dtype():
+    X = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    t = np.zeros((5, 2))
+    loss = gn.losses.get_loss("half-squared-error")
+    network = gn.mlp([3, 4, 2], activation="relu", seed=0, dtype="float64")
+    expected = network.loss_and_backward(X.astype(np.float64), t, loss)
+    expected_grads = {name: grad.copy() for name, grad in network.gradients()}
+
+    value = network.loss_and_backward(X, t, loss)
+    np.testing.assert_allclose(value, expected, rtol=1e-12)
+    for name, grad in network.gradients():
+        np.testing.assert_allclose(grad, expected_grads[name], rtol=1e-12, atol=1e-15, err_msg=name)

@@ -319,6 +319,49 @@ def test_value_written_into_a_checked_array_is_named_and_never_trained_on(bad, s
         assert len(steps) == 2  # rows 32 to 47 are the third batch
 
 
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+@pytest.mark.parametrize("optimizer", [
+    lambda: gn.SGD(learning_rate=0.05, momentum=0.9),
+    lambda: gn.Adam(learning_rate=0.01),
+    lambda: gn.RMSprop(learning_rate=0.01),
+], ids=["momentum", "adam", "rmsprop"])
+def test_inf_in_checked_array_spares_optimizer(activation, optimizer):
+    # A saturating hidden activation maps an inf input to 0 or 1, so the loss stays finite and
+    # only the first weight gradient shows the inf. The optimizer must not take that gradient in.
+    X, t = _blob_data()
+    network = gn.mlp([5, 8, 2], activation=activation, output="softmax", seed=3, dtype="float64")
+    opt = optimizer()
+    fit(network, X, t, loss="categorical-cross-entropy", optimizer=opt, epochs=1, batch_size=16)
+    X[37, 4] = np.inf
+    with pytest.raises(gn.InvalidInputError, match="X contains inf at row 37, column 4"):
+        fit(network, X, t, loss="categorical-cross-entropy", optimizer=opt, epochs=1, batch_size=16,
+            shuffle=False)
+    assert opt.iterations == 4 + 2  # the first fit's 4 steps and the 2 batches before row 37
+    for name, buffers in opt.state.items():
+        for key, buffer in buffers.items():
+            assert np.all(np.isfinite(buffer)), f"{key} of {name}"
+
+    X[37, 4] = 0.0
+    fit(network, X, t, loss="categorical-cross-entropy", optimizer=opt, epochs=1, batch_size=16)
+    for name, value in network.get_parameters().items():
+        assert np.all(np.isfinite(value)), name
+
+
+
+def test_value_written_by_callback_is_named():
+    X, t = _blob_data()
+    network = _blob_network()
+
+    class Corrupt(Callback):
+        def on_epoch_end(self, state):
+            X[37, 4] = np.nan
+
+    with pytest.raises(gn.InvalidInputError, match="X contains nan at row 37, column 4") as raised:
+        fit(network, X, t, loss="categorical-cross-entropy", epochs=2, batch_size=16, callbacks=[Corrupt()])
+    assert "earlier fit" not in str(raised.value)
+
+
 def test_non_finite_value_in_a_new_array_is_rejected_before_training():
     X, t = _blob_data()
     network = _blob_network()

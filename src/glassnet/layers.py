@@ -259,11 +259,12 @@ class Activation(Layer):
 class ReLU(Activation):
     """``a = max(z, 0)``; ``ReLU'(z) = 1 if z > 0 else 0`` (0 at exactly 0). Caches z.
 
-    In a network's planned training pass (:func:`~glassnet.training.fit`, and
-    ``Sequential.step`` with or without a trace) ``a`` is written over ``z``,
-    so afterwards ``z`` is the same array as ``a``. The derivative does not
-    change, because ``a > 0`` exactly where ``z > 0``. A trace keeps a copy
-    of z taken before.
+    In a network's planned training pass ``a`` is written over ``z``, so
+    afterwards ``z`` is the same array as ``a``. :func:`~glassnet.training.fit`
+    and ``Sequential.step`` run that pass unless a traced step has an L2
+    penalty or a layer's forward or backward takes no ``out`` argument.
+    The derivative does not change, because ``a > 0`` exactly where
+    ``z > 0``. A trace keeps a copy of z taken before.
     """
 
     kind = "relu"

@@ -473,7 +473,11 @@ class Sequential:
         into work arrays that the next call reuses, and a trace records copies
         (see :meth:`_untraced_loss_and_backward`).
         """
-        if self._writes_into_out and (trace is None or not l2):
+        # The planned pass skips the Dense layers' checks, so an input of another shape or dtype
+        # takes the general pass, whose Dense.forward converts it or raises.
+        planned = (self._writes_into_out and (trace is None or not l2) and type(X) is np.ndarray
+                   and X.ndim == 2 and X.shape[1] == self.in_features and X.dtype == self.dtype)
+        if planned:
             value = self._untraced_loss_and_backward(X, t, loss, trace)
             if not l2:
                 return value

@@ -287,7 +287,7 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
         max_steps = check_positive_int(max_steps, "max_steps")
     if max_seconds is not None:
         max_seconds = check_positive_number(max_seconds, "max_seconds")
-    X = _prepare_training_input(network, X)
+    X, scanned = _prepare_training_input(network, X)
     if X.shape[0] == 0:
         raise InvalidInputError(f"X is empty (shape {X.shape}); training needs at least one sample")
     X_val: FloatArray | None
@@ -358,6 +358,9 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
                 value = network.loss_and_backward(xb, tb, loss, l2=l2)
                 problem = "" if math.isfinite(value) else f"the training loss became {value}"
                 if not problem:
+                    if not scanned and not all_finite(network.dense_layers[0].grads["W"][:, 0]):
+                        # Before the optimizer takes the gradient into its state (see _prepare_training_input).
+                        _check_batch_input(xb, order, start)
                     problem = guard.step()
             if problem:
                 # X may have been changed since it was checked (see _prepare_training_input).
@@ -414,28 +417,31 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
     return history
 
 
-def _prepare_training_input(network: Sequential, X: ArrayLike) -> FloatArray:
-    """Return ``network.prepare_input(X)``, skipping the NaN and inf scan of an array checked before.
+def _prepare_training_input(network: Sequential, X: ArrayLike) -> tuple[FloatArray, bool]:
+    """Return ``network.prepare_input(X)`` and whether its NaN and inf scan ran, skipping a checked array.
 
     The scan reads all of X, which costs as much as several training steps,
     and a loop that calls :func:`fit` once per epoch would pay it every epoch.
     So the network remembers the last array that passed the scan without
     conversion, and the scan is skipped when the same array object comes
     back with the same memory, shape, strides and dtype. Its values may have
-    changed in the meantime, but a NaN or inf written into it still cannot
-    reach the parameters: a network starts with a Dense layer, and
-    ``dW1 = xᵀ · delta`` has a whole row of NaN or inf for every non-finite
-    input column of the batch, so the step stops before any parameter
-    changes, and :func:`fit` then names the input's row and column (see
-    :func:`_check_batch_input`).
+    changed in the meantime. A NaN or inf written into it still reaches
+    neither the parameters nor the optimizer's state. A network starts with
+    a Dense layer, and ``dW1 = xᵀ · delta`` has a whole row of NaN or inf
+    for every non-finite input column of the batch, because NaN · 0 and
+    inf · 0 are NaN. So when the scan was skipped, :func:`fit` checks the
+    first column of dW1 before each optimizer step, unless a non-finite
+    loss has already stopped the step. Either way :func:`fit` names the
+    input's row and column (see :func:`_check_batch_input`). The steps on
+    the batches before that one keep their updates.
     """
     remembered = network._checked_input
     if remembered is not None and remembered[0]() is X and remembered[1] == _memory_layout(X):
-        return cast("FloatArray", X)
+        return cast("FloatArray", X), False
     prepared = network.prepare_input(X)
     if prepared is X:
         network._checked_input = (weakref.ref(prepared), _memory_layout(prepared))
-    return prepared
+    return prepared, True
 
 
 def _batch_buffers(network: Sequential, rows: int, X: FloatArray, t: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -464,8 +470,8 @@ def _check_batch_input(xb: FloatArray, order: np.ndarray[Any, Any] | None, start
     row, column = (int(i) for i in np.argwhere(~np.isfinite(xb))[0])
     sample = start + row if order is None else int(order[start + row])
     raise InvalidInputError(
-        f"X contains {xb[row, column]} at row {sample}, column {column} (written after an earlier fit "
-        "checked X); expected finite numbers. Remove or impute missing and infinite values first"
+        f"X contains {xb[row, column]} at row {sample}, column {column} (written after fit checked X); "
+        "expected finite numbers. Remove or impute missing and infinite values first"
     )
 
 
