@@ -283,3 +283,34 @@ def test_loss_and_backward_casts_input_dtype():
     np.testing.assert_allclose(value, expected, rtol=1e-12)
     for name, grad in network.gradients():
         np.testing.assert_allclose(grad, expected_grads[name], rtol=1e-12, atol=1e-15, err_msg=name)
+
+
+def test_relu_subclass_keeps_its_own_z():
+    class ShiftedReLU(gn.ReLU):
+        """A ReLU whose backward reads z itself, as a subclass may."""
+
+    network = gn.Sequential([gn.Dense(3, 4), ShiftedReLU(), gn.Dense(4, 1)], dtype="float64")
+    X = np.random.default_rng(1).standard_normal((6, 3))
+    network.step(X, np.zeros((6, 1)), "mse", gn.SGD(learning_rate=0.1))
+    layer = network.layers[1]
+    assert layer.z is not layer.a
+    np.testing.assert_array_equal(layer.a, np.maximum(layer.z, 0.0))
+
+
+def test_custom_loss_gradient_dtype_is_converted():
+    class WideGradient(gn.losses.HalfSquaredError):
+        """Returns its gradient in float64 whatever the network's dtype."""
+
+        def value_and_gradient(self, y, t):
+            value, grad = super().value_and_gradient(y, t)
+            return value, grad.astype(np.float64)
+
+    X = np.random.default_rng(2).standard_normal((5, 3)).astype(np.float32)
+    t = np.zeros((5, 2), dtype=np.float32)
+    network = gn.mlp([3, 4, 2], activation="tanh", seed=0, dtype="float32")
+    other = network.copy()
+    network.loss_and_backward(X, t, gn.get_loss("half-squared-error"))
+    other.loss_and_backward(X, t, WideGradient())
+    for (name, expected), (_, grad) in zip(network.gradients(), other.gradients()):
+        assert grad.dtype == np.float32
+        np.testing.assert_array_equal(grad, expected, err_msg=name)

@@ -384,3 +384,19 @@ def test_pickled_network_forgets_the_checked_array():
     X[5, 0] = np.nan
     with pytest.raises(gn.InvalidInputError, match="X contains nan at row 5, column 0; expected"):
         fit(restored, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=16)
+
+
+def test_batch_arrays_kept_between_fits(monkeypatch):
+    import glassnet.training as training
+
+    X, t = _blob_data()
+    network = _blob_network()
+    fit(network, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=16)
+    kept = network._batch_buffers
+    assert kept is not None
+    fit(network, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=16)
+    assert network._batch_buffers[1] is kept[1]
+    # Arrays above the size limit, such as a batch of the whole data set, are not kept.
+    monkeypatch.setattr(training, "_KEPT_BATCH_BYTES", X[:16].nbytes + t[:16].nbytes)
+    fit(network, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=64)
+    assert network._batch_buffers is None

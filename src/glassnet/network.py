@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, DTypeLike
 from ._buffers import aligned_empty, aligned_zeros, padded_size
 from ._typing import FloatArray, JSONDict
 from .errors import InvalidInputError, InvalidTypeError
-from .layers import Activation, Dense, Dropout, Layer
+from .layers import Activation, Dense, Dropout, Layer, ReLU
 from .losses import get_loss
 from .optimizers import FlatLayout, Slot, get_optimizer
 from .trace import Trace
@@ -578,8 +578,9 @@ class Sequential:
                 layer_forward, layer_backward = layer.forward_checked, layer.backward_checked
             else:
                 target = IN_PLACE
-            if layer.kind == "relu":
-                # max(z, 0) overwrites z, whose sign pattern, all that backward needs, a keeps.
+            if type(layer) is ReLU:
+                # max(z, 0) overwrites z. Backward needs only the sign pattern of z, which a keeps.
+                # A subclass may need z itself, so it gets an array of its own.
                 forward.append((layer_forward, forward[-1][1]))
             else:
                 forward.append((layer_forward, aligned_empty((batch_size, width), self.dtype)))
@@ -629,6 +630,9 @@ class Sequential:
             backward = backward[1:]  # the output activation's derivative cancels against the loss's
         else:
             value, grad = loss.value_and_gradient(x, t)
+            if grad.dtype != self.dtype:
+                # A custom loss may return another dtype; the layers after this skip the conversion.
+                grad = grad.astype(self.dtype)
         # The gradient arrays belong to this pass, so elementwise layers update them in place.
         if trace is None:
             for layer_backward, target in backward:

@@ -449,14 +449,24 @@ def _batch_buffers(network: Sequential, rows: int, X: FloatArray, t: FloatArray)
 
     A new array's pages are mapped on first write, which at batch 1024 of 784
     features took a few percent of a short epoch, so a loop that calls fit
-    once per epoch reuses the last pair.
+    once per epoch reuses the last pair. Arrays of more than
+    ``_KEPT_BATCH_BYTES`` together are not kept, because with a batch as
+    large as the data set they would hold a second copy of X after training.
     """
     key = (rows, X.shape[1], X.dtype, t.shape[1], t.dtype)
-    kept = network._batch_buffers
-    if kept is None or kept[0] != key:
-        kept = network._batch_buffers = (key, aligned_empty((rows, X.shape[1]), X.dtype),
-                                         aligned_empty((rows, t.shape[1]), t.dtype))
-    return kept[1], kept[2]
+    previous = network._batch_buffers
+    if previous is not None and previous[0] == key:
+        return previous[1], previous[2]
+    X_batch = aligned_empty((rows, X.shape[1]), X.dtype)
+    t_batch = aligned_empty((rows, t.shape[1]), t.dtype)
+    network._batch_buffers = None
+    if X_batch.nbytes + t_batch.nbytes <= _KEPT_BATCH_BYTES:
+        network._batch_buffers = (key, X_batch, t_batch)
+    return X_batch, t_batch
+
+
+# Mini-batch arrays up to this size are kept on the network between fit calls (see _batch_buffers).
+_KEPT_BATCH_BYTES = 16 << 20
 
 
 def _memory_layout(array: FloatArray) -> tuple[object, ...]:
@@ -464,7 +474,7 @@ def _memory_layout(array: FloatArray) -> tuple[object, ...]:
 
 
 def _check_batch_input(xb: FloatArray, order: np.ndarray[Any, Any] | None, start: int) -> None:
-    """Raise naming the row of X and the column when the batch ``xb`` holds NaN or inf."""
+    """Raise naming the row of X and the column when the batch ``xb`` contains NaN or inf."""
     if all_finite(xb):
         return
     row, column = (int(i) for i in np.argwhere(~np.isfinite(xb))[0])
