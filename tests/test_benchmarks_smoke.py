@@ -101,3 +101,18 @@ def test_smoke_rows_render_across_runs(smoke_rows, tmp_path):
         assert cells[0] == text
         assert cells[1] == cells[2] == cells[3]
         assert cells[-1] == ("met" if met else "NOT met")
+
+
+def test_breakdown_times_every_layer():
+    pytest.importorskip("threadpoolctl")
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), environment.get("PYTHONPATH")]))
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.breakdown", "--batch-size", "64", "--samples", "256", "--epochs", "1"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    labels = [line.strip().split("  ")[0] for line in completed.stdout.splitlines()[1:]]
+    layers = ["dense1", "relu1", "dense2", "relu2", "dense3", "softmax3"]
+    expected = [f"{name} forward" for name in layers] + [f"{name} backward" for name in reversed(layers[:-1])]
+    assert labels == expected + ["gather", "whole pass", "optimizer step with divergence check", "step"]
