@@ -102,20 +102,42 @@ def render_saved(paths):
 
     ensure_glassnet_importable()
     limit_threads(THREADS)
-    runs = []
-    for path in paths:
-        with open(path, encoding="utf-8") as saved:
-            runs.append(json.load(saved))
-    if not runs:
+    if not paths:
         print("python -m benchmarks render: error: give one or more JSON files written by --format json",
               file=sys.stderr)
         return 2
+    runs = []
+    for path in paths:
+        try:
+            runs.append(_load_rows(path))
+        except (OSError, ValueError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            print(f"python -m benchmarks render: error: cannot read {path}: {reason}; "
+                  "give JSON files written by python -m benchmarks --format json", file=sys.stderr)
+            return 2
     # The tables show the first run; with several runs, every run's targets follow with their median.
     print(to_markdown(runs[0], machine_info(), "python -m benchmarks --format json, one run per file: "
                       + ", ".join(paths)))
     if len(runs) > 1:
         print(targets_across_runs(runs))
     return 0
+
+
+# Keys that every row of a saved run has, whatever its case (see the JSON rows in docs/benchmarks.md).
+_ROW_KEYS = ("case", "implementation", "measure")
+
+
+def _load_rows(path):
+    """Read the result rows saved in ``path``, raising ValueError unless the file is a JSON list of rows."""
+    with open(path, encoding="utf-8") as saved:
+        rows = json.load(saved)  # json.JSONDecodeError is a ValueError
+    if not isinstance(rows, list):
+        found = {dict: "an object", str: "a string", bool: "a boolean"}.get(type(rows), "a number or null")
+        raise ValueError(f"expected a JSON list of result rows, found {found}")
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict) or not all(key in row for key in _ROW_KEYS):
+            raise ValueError(f"row {index} is not a result row with the keys {', '.join(_ROW_KEYS)}: {row!r:.80}")
+    return rows
 
 
 if __name__ == "__main__":

@@ -90,6 +90,11 @@ def main(argv=None):
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"],
                         help="dtype of the network and the data")
     args = parser.parse_args(argv)
+    if args.batch_size < 1 or args.epochs < 1:
+        parser.error("--batch-size and --epochs must be at least 1")
+    if args.samples < args.batch_size:
+        parser.error(f"--samples {args.samples} gives no full batch of {args.batch_size} rows; "
+                     "give at least as many samples as --batch-size")
     ensure_glassnet_importable()
     limit_threads(THREADS, torch_too=False)
     rows = measure(args.batch_size, args.samples, args.epochs, np.dtype(args.dtype))

@@ -116,3 +116,41 @@ def test_breakdown_times_every_layer():
     layers = ["dense1", "relu1", "dense2", "relu2", "dense3", "softmax3"]
     expected = [f"{name} forward" for name in layers] + [f"{name} backward" for name in reversed(layers[:-1])]
     assert labels == expected + ["gather", "whole pass", "optimizer step with divergence check", "step"]
+
+
+def _run_benchmarks(*arguments, timeout=120):
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), environment.get("PYTHONPATH")]))
+    return subprocess.run([sys.executable, "-m", *arguments], cwd=ROOT, env=environment, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("content", [None, "not json\n", '{"case": "mlp784"}\n', '["mlp784"]\n', "[{}]\n"],
+                         ids=["missing", "not-json", "object", "list-of-strings", "row-without-keys"])
+def test_render_rejects_unusable_file(tmp_path, content):
+    pytest.importorskip("threadpoolctl")
+    path = tmp_path / "run.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    completed = _run_benchmarks("benchmarks", "render", str(path))
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert completed.stderr.startswith("python -m benchmarks render: error:")
+    assert str(path) in completed.stderr
+
+
+def test_render_rejects_no_files():
+    completed = _run_benchmarks("benchmarks", "render")
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert "give one or more JSON files" in completed.stderr
+
+
+@pytest.mark.parametrize("arguments", [["--batch-size", "0"], ["--batch-size", "1024", "--samples", "512"],
+                                       ["--epochs", "0"], ["--samples", "-1"]],
+                         ids=["zero-batch", "batch-above-samples", "no-timed-epoch", "negative-samples"])
+def test_breakdown_rejects_invalid_sizes(arguments):
+    completed = _run_benchmarks("benchmarks.breakdown", "--samples", "256", *arguments)
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert "error:" in completed.stderr
