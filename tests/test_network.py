@@ -314,3 +314,100 @@ def test_custom_loss_gradient_dtype_is_converted():
     for (name, expected), (_, grad) in zip(network.gradients(), other.gradients()):
         assert grad.dtype == np.float32
         np.testing.assert_array_equal(grad, expected, err_msg=name)
+
+
+class _GeneralPassArray(np.ndarray):
+    """An ndarray subclass, which loss_and_backward sends to the general pass."""
+
+
+class _DoubledDense(gn.Dense):
+    """A Dense layer whose forward and backward scale by 2, as a subclass may override them."""
+
+    def forward(self, x, out=None):
+        z = super().forward(x, out)
+        z *= 2.0
+        return z
+
+    def backward(self, grad_output, out=None):
+        return super().backward(grad_output * 2.0, out)
+
+
+def test_dense_subclass_methods_run_in_planned_pass():
+    network = gn.Sequential([_DoubledDense(3, 4, seed=1), gn.ReLU(), gn.Dense(4, 2, seed=2)], dtype="float64")
+    X = np.random.default_rng(3).standard_normal((6, 3))
+    t = np.zeros((6, 2))
+    loss = gn.get_loss("half-squared-error")
+    planned_value = network.loss_and_backward(X, t, loss)
+    planned = {name: grad.copy() for name, grad in network.gradients()}
+    # The general pass calls every layer's forward and backward.
+    general_value = network.loss_and_backward(X.view(_GeneralPassArray), t, loss)
+    assert planned_value == pytest.approx(loss.value(network.forward(X), t), rel=1e-12)
+    assert planned_value == pytest.approx(general_value, rel=1e-12)
+    for name, grad in network.gradients():
+        np.testing.assert_allclose(planned[name], grad, rtol=1e-12, err_msg=name)
+
+
+def test_relu_after_dense_subclass_keeps_its_own_z():
+    network = gn.Sequential([_DoubledDense(3, 4, seed=1), gn.ReLU(), gn.Dense(4, 2, seed=2)], dtype="float64")
+    X = np.random.default_rng(3).standard_normal((6, 3))
+    network.loss_and_backward(X, np.zeros((6, 2)), gn.get_loss("half-squared-error"))
+    layer = network.layers[1]
+    assert layer.z is not layer.a
+
+
+class _ListGradient(gn.losses.Loss):
+    """Half squared error, whose gradient is returned as a nested list."""
+
+    name = "list-gradient"
+
+    def value(self, y, t):
+        return 0.5 * float(np.sum((y - t) ** 2)) / y.shape[0]
+
+    def gradient(self, y, t):
+        return ((y - t) / y.shape[0]).tolist()
+
+
+class _ReadOnlyGradient(_ListGradient):
+    """Half squared error, whose gradient is returned as a read-only array."""
+
+    def gradient(self, y, t):
+        grad = (y - t) / y.shape[0]
+        grad.flags.writeable = False
+        return grad
+
+
+class _IntegerGradient(_ListGradient):
+    """A loss whose gradient is the sign of y - t, as integers."""
+
+    def gradient(self, y, t):
+        return np.sign(y - t).astype(np.int64)
+
+
+@pytest.mark.parametrize("loss", [_ListGradient(), _ReadOnlyGradient(), _IntegerGradient()],
+                         ids=["list", "read-only", "integer"])
+@pytest.mark.parametrize("output", ["identity", "sigmoid"])
+def test_custom_loss_gradient_of_any_array_kind(loss, output):
+    X = np.random.default_rng(4).standard_normal((5, 3)).astype(np.float32)
+    t = np.full((5, 2), 0.25, dtype=np.float32)
+    network = gn.mlp([3, 4, 2], activation="tanh", output=output, seed=0, dtype="float32")
+    network.loss_and_backward(X, t, loss)
+    planned = {name: grad.copy() for name, grad in network.gradients()}
+    network.loss_and_backward(X.view(_GeneralPassArray), t, loss)
+    for name, grad in network.gradients():
+        assert planned[name].dtype == np.float32
+        np.testing.assert_allclose(planned[name], grad, rtol=1e-6, atol=1e-7, err_msg=name)
+
+
+class _FlatGradient(_ListGradient):
+    """Half squared error, whose gradient has shape (batch,) for outputs of shape (batch, 1)."""
+
+    def gradient(self, y, t):
+        return ((y - t) / y.shape[0]).ravel()
+
+
+@pytest.mark.parametrize("general", [False, True], ids=["planned", "general"])
+def test_custom_loss_gradient_shape_checked(general):
+    X = np.random.default_rng(5).standard_normal((5, 3))
+    network = gn.mlp([3, 4, 1], activation="tanh", output="sigmoid", seed=0)
+    with pytest.raises(gn.InvalidInputError, match=r"shape \(5,\).*\(5, 1\)"):
+        network.loss_and_backward(X.view(_GeneralPassArray) if general else X, np.zeros((5, 1)), _FlatGradient())

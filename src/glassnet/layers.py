@@ -264,7 +264,9 @@ class ReLU(Activation):
     and ``Sequential.step`` run that pass unless a traced step has an L2
     penalty or a layer's forward or backward takes no ``out`` argument.
     The derivative does not change, because ``a > 0`` exactly where
-    ``z > 0``. A trace keeps a copy of z taken before.
+    ``z > 0``. A trace keeps a copy of z taken before. A subclass of ReLU,
+    and a ReLU after a Dense subclass that overrides forward or backward,
+    keep z in an array of its own.
     """
 
     kind = "relu"

@@ -514,6 +514,8 @@ class Sequential:
             self.backward(delta, trace, start=len(self.layers) - 2)
         else:
             grad = loss.gradient(y, t)
+            if type(grad) is not np.ndarray or grad.shape != y.shape:
+                grad = _loss_gradient_array(loss, grad, y.shape, self.dtype)
             if trace is not None:
                 divisor = loss.divisor(y)
                 key = ("loss_gradient", loss.name, loss.reduction, divisor)
@@ -549,8 +551,10 @@ class Sequential:
 
         The plan is ``(forward, backward, delta)``. ``forward`` lists
         ``(layer.forward, output array)`` in order, with Dense layers'
-        ``forward_checked`` in place of ``forward``. A ReLU layer's output
-        array is its input, which saves a pass over memory at large batches.
+        ``forward_checked`` in place of ``forward`` unless a subclass
+        overrides ``forward``. A ReLU layer's output array is its input,
+        which saves a pass over memory at large batches, unless the layer is
+        a subclass or follows a Dense subclass with its own methods.
         ``backward`` lists ``(layer.backward, target)`` from the last layer
         down, again with Dense layers' ``backward_checked``. The target is
         the array that receives a Dense layer's dL/d(input), None where that
@@ -567,24 +571,31 @@ class Sequential:
         forward: list[tuple[Callable[..., FloatArray], FloatArray]] = []
         backward: list[tuple[Callable[..., FloatArray | None], object]] = []
         width = self.in_features
+        previous: Layer | None = None
         for layer in self.layers:
             target: FloatArray | None | object
-            # Dense layers skip their argument checks, because this pass makes every array they receive.
             layer_forward: Callable[..., FloatArray] = layer.forward
             layer_backward: Callable[..., FloatArray | None] = layer.backward
             if isinstance(layer, Dense):
                 target = aligned_empty((batch_size, width), self.dtype) if layer.compute_input_grad else None
                 width = layer.out_features
-                layer_forward, layer_backward = layer.forward_checked, layer.backward_checked
+                # The checked methods skip the argument checks, because this pass makes every array
+                # a Dense layer receives. A subclass that overrides forward or backward keeps its own.
+                if type(layer).forward is Dense.forward:
+                    layer_forward = layer.forward_checked
+                if type(layer).backward is Dense.backward:
+                    layer_backward = layer.backward_checked
             else:
                 target = IN_PLACE
-            if type(layer) is ReLU:
+            if type(layer) is ReLU and _is_plain_dense(previous):
                 # max(z, 0) overwrites z. Backward needs only the sign pattern of z, which a keeps.
-                # A subclass may need z itself, so it gets an array of its own.
+                # A ReLU subclass may need z itself, and a Dense subclass its output, so with
+                # either the ReLU gets an array of its own.
                 forward.append((layer_forward, forward[-1][1]))
             else:
                 forward.append((layer_forward, aligned_empty((batch_size, width), self.dtype)))
             backward.insert(0, (layer_backward, target))
+            previous = layer
         delta = aligned_empty((batch_size, width), self.dtype)
         work = self._workspace[batch_size] = (tuple(forward), tuple(backward), delta)
         return work
@@ -630,9 +641,11 @@ class Sequential:
             backward = backward[1:]  # the output activation's derivative cancels against the loss's
         else:
             value, grad = loss.value_and_gradient(x, t)
-            if grad.dtype != self.dtype:
-                # A custom loss may return another dtype; the layers after this skip the conversion.
-                grad = grad.astype(self.dtype)
+            if type(grad) is not np.ndarray or grad.dtype != self.dtype or grad.shape != x.shape \
+                    or not grad.flags.writeable:
+                # A custom loss may return a list, another dtype or a read-only array. The Dense
+                # layers below skip the conversion, and elementwise layers write into grad.
+                grad = _loss_gradient_array(loss, grad, x.shape, self.dtype)
         # The gradient arrays belong to this pass, so elementwise layers update them in place.
         if trace is None:
             for layer_backward, target in backward:
@@ -763,6 +776,25 @@ class Sequential:
             for _, symbol, param, _ in self._current_slots()
         }
         return record
+
+
+def _is_plain_dense(layer: Layer | None) -> bool:
+    """Return whether ``layer`` is a Dense layer with Dense's own forward and backward."""
+    if not isinstance(layer, Dense):
+        return False
+    kind = type(layer)
+    return kind.forward is Dense.forward and kind.backward is Dense.backward
+
+
+def _loss_gradient_array(loss: Loss, grad: object, shape: tuple[int, ...], dtype: np.dtype[Any]) -> FloatArray:
+    """Return a loss's dL/dy as a new writable array of ``dtype``, or raise when its shape is not ``shape``."""
+    array: FloatArray = np.array(grad, dtype=dtype)
+    if array.shape != shape:
+        raise InvalidInputError(
+            f"the gradient returned by loss {type(loss).__name__} has shape {array.shape}; expected the "
+            f"network output's shape {shape}. Return dL/dy with one value per output element"
+        )
+    return array
 
 
 def _layer_title(network: Sequential, number: int) -> str:
