@@ -400,3 +400,29 @@ def test_batch_arrays_kept_between_fits(monkeypatch):
     monkeypatch.setattr(training, "_KEPT_BATCH_BYTES", X[:16].nbytes + t[:16].nbytes)
     fit(network, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=64)
     assert network._batch_buffers is None
+
+
+def test_batch_array_above_limit_released_after_fit(monkeypatch):
+    import gc
+    import weakref
+
+    import glassnet.training as training
+
+    X, t = _blob_data()
+    network = _blob_network()
+    monkeypatch.setattr(training, "_KEPT_BATCH_BYTES", X[:16].nbytes + t[:16].nbytes)
+    created = []
+    make_array = training.aligned_empty
+
+    def recording_aligned_empty(shape, dtype):
+        array = make_array(shape, dtype)
+        created.append(weakref.ref(array.base))  # the byte buffer that owns the memory
+        return array
+
+    monkeypatch.setattr(training, "aligned_empty", recording_aligned_empty)
+    fit(network, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=64)
+    gc.collect()
+    assert network._batch_buffers is None
+    assert len(created) == 2
+    # The first Dense layer cached a view of the last batch, which must not keep the arrays alive.
+    assert all(ref() is None for ref in created)

@@ -414,6 +414,7 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
     history.stop_reason = state.stop_reason
     for callback in callbacks:
         callback.on_train_end(state)
+    _release_batch_arrays(network, X_batch, t_batch)
     return history
 
 
@@ -467,6 +468,21 @@ def _batch_buffers(network: Sequential, rows: int, X: FloatArray, t: FloatArray)
 
 # Mini-batch arrays up to this size are kept on the network between fit calls (see _batch_buffers).
 _KEPT_BATCH_BYTES = 16 << 20
+
+
+def _release_batch_arrays(network: Sequential, X_batch: FloatArray, t_batch: FloatArray) -> None:
+    """Drop the first Dense layer's cached input when it is a view of batch arrays the network does not keep.
+
+    Without this, the cache would hold the arrays that :func:`_batch_buffers`
+    chose not to keep until the next forward pass. The next backward pass
+    then needs a forward pass first, as it always does.
+    """
+    kept = network._batch_buffers
+    if kept is not None and kept[1] is X_batch and kept[2] is t_batch:
+        return
+    first = network.dense_layers[0]
+    if first.x is not None and np.may_share_memory(first.x, X_batch):
+        first.x = None
 
 
 def _memory_layout(array: FloatArray) -> tuple[object, ...]:
