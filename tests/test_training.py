@@ -426,3 +426,28 @@ def test_batch_array_above_limit_released_after_fit(monkeypatch):
     assert len(created) == 2
     # The first Dense layer cached a view of the last batch, which must not keep the arrays alive.
     assert all(ref() is None for ref in created)
+
+
+@pytest.mark.parametrize("optimizer", [
+    lambda: gn.SGD(learning_rate=0.05, momentum=0.9),
+    lambda: gn.Adam(learning_rate=0.01),
+], ids=["momentum", "adam"])
+def test_inf_written_by_callback_spares_optimizer(optimizer):
+    # This fit scans X itself, and a callback writes the inf afterwards. The tanh layer keeps the
+    # loss finite, so only the first weight gradient shows it.
+    X, t = _blob_data()
+    network = gn.mlp([5, 8, 2], activation="tanh", output="softmax", seed=3, dtype="float64")
+    opt = optimizer()
+
+    class WriteInf(Callback):
+        def on_batch_end(self, state):
+            if state.step == 2:
+                X[37, 4] = np.inf
+
+    with pytest.raises(gn.InvalidInputError, match="X contains inf at row 37, column 4"):
+        fit(network, X, t, loss="categorical-cross-entropy", optimizer=opt, epochs=1, batch_size=16,
+            shuffle=False, callbacks=[WriteInf()])
+    assert opt.iterations == 2
+    for name, buffers in opt.state.items():
+        for key, buffer in buffers.items():
+            assert np.all(np.isfinite(buffer)), f"{key} of {name}"

@@ -319,6 +319,9 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
         type(callback).on_batch_end is not Callback.on_batch_end and getattr(callback, "modifies_parameters", True)
         for callback in callbacks
     )
+    # X may hold NaN or inf that no scan of this fit saw, written since an earlier fit checked it
+    # or by a callback, which runs between steps. Then every step reads dW1 before the optimizer.
+    unchecked_input = not scanned or bool(callbacks)
     n = X.shape[0]
     # One gather per mini-batch into these arrays: no second copy of the data set.
     X_batch, t_batch = _batch_buffers(network, min(batch_size, n), X, t)
@@ -358,7 +361,7 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
                 value = network.loss_and_backward(xb, tb, loss, l2=l2)
                 problem = "" if math.isfinite(value) else f"the training loss became {value}"
                 if not problem:
-                    if not scanned and not all_finite(network.dense_layers[0].grads["W"][:, 0]):
+                    if unchecked_input and not all_finite(network.dense_layers[0].grads["W"][:, 0]):
                         # Before the optimizer takes the gradient into its state (see _prepare_training_input).
                         _check_batch_input(xb, order, start)
                     problem = guard.step()
@@ -430,8 +433,9 @@ def _prepare_training_input(network: Sequential, X: ArrayLike) -> tuple[FloatArr
     neither the parameters nor the optimizer's state. A network starts with
     a Dense layer, and ``dW1 = xᵀ · delta`` has a whole row of NaN or inf
     for every non-finite input column of the batch, because NaN · 0 and
-    inf · 0 are NaN. So when the scan was skipped, :func:`fit` checks the
-    first column of dW1 before each optimizer step, unless a non-finite
+    inf · 0 are NaN. So when the scan was skipped, or callbacks, which may
+    write into X, run between the steps, :func:`fit` checks the first
+    column of dW1 before each optimizer step, unless a non-finite
     loss has already stopped the step. Either way :func:`fit` names the
     input's row and column (see :func:`_check_batch_input`). The steps on
     the batches before that one keep their updates.
