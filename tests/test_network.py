@@ -408,6 +408,24 @@ class _FlatGradient(_ListGradient):
 @pytest.mark.parametrize("general", [False, True], ids=["planned", "general"])
 def test_custom_loss_gradient_shape_checked(general):
     X = np.random.default_rng(5).standard_normal((5, 3))
-    network = gn.mlp([3, 4, 1], activation="tanh", output="sigmoid", seed=0)
+    network = gn.mlp([3, 4, 1], activation="tanh", output="sigmoid", seed=0, dtype="float64")
     with pytest.raises(gn.InvalidInputError, match=r"shape \(5,\).*\(5, 1\)"):
         network.loss_and_backward(X.view(_GeneralPassArray) if general else X, np.zeros((5, 1)), _FlatGradient())
+
+
+class _OutputAsGradient(_ListGradient):
+    """``L = ½ Σ y²``, whose gradient is the output array itself."""
+
+    def value(self, y, t):
+        return 0.5 * float(np.vdot(y, y))
+
+    def gradient(self, y, t):
+        return y
+
+
+def test_loss_returning_output_keeps_output_cache():
+    X = np.random.default_rng(6).standard_normal((6, 3))
+    network = gn.mlp([3, 4, 2], activation="tanh", output="sigmoid", seed=0, dtype="float64")
+    network.loss_and_backward(X, np.zeros((6, 2)), _OutputAsGradient())
+    cached = network.layers[-1].a
+    np.testing.assert_allclose(cached, network.forward(X), rtol=1e-12)

@@ -642,9 +642,10 @@ class Sequential:
         else:
             value, grad = loss.value_and_gradient(x, t)
             if type(grad) is not np.ndarray or grad.dtype != self.dtype or grad.shape != x.shape \
-                    or not grad.flags.writeable:
-                # A custom loss may return a list, another dtype or a read-only array. The Dense
-                # layers below skip the conversion, and elementwise layers write into grad.
+                    or not grad.flags.writeable or grad is x:
+                # A custom loss may return a list, another dtype, a read-only array or the output
+                # itself. The Dense layers below skip the conversion, and elementwise layers write
+                # into grad.
                 grad = _loss_gradient_array(loss, grad, x.shape, self.dtype)
         # The gradient arrays belong to this pass, so elementwise layers update them in place.
         if trace is None:
