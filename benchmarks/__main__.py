@@ -116,10 +116,16 @@ def render_saved(paths):
                   "give JSON files written by python -m benchmarks --format json", file=sys.stderr)
             return 2
     # The tables show the first run; with several runs, every run's targets follow with their median.
-    print(to_markdown(runs[0], machine_info(), "python -m benchmarks --format json, one run per file: "
-                      + ", ".join(paths)))
-    if len(runs) > 1:
-        print(targets_across_runs(runs))
+    try:
+        report = to_markdown(runs[0], machine_info(), "python -m benchmarks --format json, one run per file: "
+                             + ", ".join(paths))
+        if len(runs) > 1:
+            report += "\n" + targets_across_runs(runs)
+    except KeyError as error:
+        print(f"python -m benchmarks render: error: a row of {', '.join(paths)} has no field {error}; "
+              "give JSON files written by python -m benchmarks --format json", file=sys.stderr)
+        return 2
+    print(report)
     return 0
 
 

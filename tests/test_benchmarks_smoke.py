@@ -125,8 +125,10 @@ def _run_benchmarks(*arguments, timeout=120):
                           text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("content", [None, "not json\n", '{"case": "mlp784"}\n', '["mlp784"]\n', "[{}]\n"],
-                         ids=["missing", "not-json", "object", "list-of-strings", "row-without-keys"])
+@pytest.mark.parametrize("content", [
+    None, "not json\n", '{"case": "mlp784"}\n', '["mlp784"]\n', "[{}]\n",
+    '[{"case": "mlp784", "implementation": "glassnet", "measure": "throughput"}]\n',
+], ids=["missing", "not-json", "object", "list-of-strings", "row-without-keys", "row-without-figures"])
 def test_render_rejects_unusable_file(tmp_path, content):
     pytest.importorskip("threadpoolctl")
     path = tmp_path / "run.json"
