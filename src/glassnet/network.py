@@ -571,23 +571,28 @@ class Sequential:
         forward: list[tuple[Callable[..., FloatArray], FloatArray]] = []
         backward: list[tuple[Callable[..., FloatArray | None], object]] = []
         width = self.in_features
-        previous: Layer | None = None
+        # Whether the layer before is a Dense layer running its own checked methods.
+        after_plain_dense = False
         for layer in self.layers:
             target: FloatArray | None | object
             layer_forward: Callable[..., FloatArray] = layer.forward
             layer_backward: Callable[..., FloatArray | None] = layer.backward
+            plain_dense = False
             if isinstance(layer, Dense):
                 target = aligned_empty((batch_size, width), self.dtype) if layer.compute_input_grad else None
                 width = layer.out_features
                 # The checked methods skip the argument checks, because this pass makes every array
                 # a Dense layer receives. A subclass that overrides forward or backward keeps its own.
-                if type(layer).forward is Dense.forward:
+                own_forward = type(layer).forward is Dense.forward
+                own_backward = type(layer).backward is Dense.backward
+                if own_forward:
                     layer_forward = layer.forward_checked
-                if type(layer).backward is Dense.backward:
+                if own_backward:
                     layer_backward = layer.backward_checked
+                plain_dense = own_forward and own_backward
             else:
                 target = IN_PLACE
-            if type(layer) is ReLU and _is_plain_dense(previous):
+            if type(layer) is ReLU and after_plain_dense:
                 # max(z, 0) overwrites z. Backward needs only the sign pattern of z, which a keeps.
                 # A ReLU subclass may need z itself, and a Dense subclass its output, so with
                 # either the ReLU gets an array of its own.
@@ -595,7 +600,7 @@ class Sequential:
             else:
                 forward.append((layer_forward, aligned_empty((batch_size, width), self.dtype)))
             backward.insert(0, (layer_backward, target))
-            previous = layer
+            after_plain_dense = plain_dense
         delta = aligned_empty((batch_size, width), self.dtype)
         work = self._workspace[batch_size] = (tuple(forward), tuple(backward), delta)
         return work
@@ -777,14 +782,6 @@ class Sequential:
             for _, symbol, param, _ in self._current_slots()
         }
         return record
-
-
-def _is_plain_dense(layer: Layer | None) -> bool:
-    """Return whether ``layer`` is a Dense layer with Dense's own forward and backward."""
-    if not isinstance(layer, Dense):
-        return False
-    kind = type(layer)
-    return kind.forward is Dense.forward and kind.backward is Dense.backward
 
 
 def _loss_gradient_array(loss: Loss, grad: object, shape: tuple[int, ...], dtype: np.dtype[Any]) -> FloatArray:
