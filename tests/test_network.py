@@ -139,12 +139,14 @@ def test_parameters_and_gradients_share_flat_buffers(dtype):
         assert np.shares_memory(param, slots.flat.params[start:stop])
         assert np.shares_memory(grad, slots.flat.grads[start:stop])
         # Every parameter and gradient starts on a 64-byte cache line.
-        assert param.ctypes.data % 64 == 0 and grad.ctypes.data % 64 == 0
+        assert param.ctypes.data % 64 == 0
+        assert grad.ctypes.data % 64 == 0
         used[start:stop] = True
     assert used.sum() == network.n_parameters
     # The padding between parameters is zero and stays zero through training.
     network.step(np.ones((2, 3)), np.ones((2, 2)), optimizer=gn.SGD(learning_rate=0.5))
-    assert not slots.flat.params[~used].any() and not slots.flat.grads[~used].any()
+    assert not slots.flat.params[~used].any()
+    assert not slots.flat.grads[~used].any()
 
 
 def test_work_arrays_and_optimizer_buffers_are_aligned():
@@ -242,7 +244,7 @@ def test_network_pickles_with_every_protocol(protocol):
     assert restored.slots().flat is not None
 
 
-def test_relu_output_overwrites_its_input_in_the_planned_pass():
+def test_relu_overwrites_input_when_planned():
     network = gn.mlp([3, 6, 2], activation="relu", output="identity", seed=4, dtype="float64")
     allocating = network.copy()
     X = np.random.default_rng(5).standard_normal((8, 3))

@@ -278,7 +278,7 @@ def _blob_network():
     return gn.mlp([5, 8, 2], activation="relu", output="softmax", seed=3, dtype="float64")
 
 
-def test_second_fit_on_the_same_array_skips_the_scan(monkeypatch):
+def test_refit_same_array_skips_scan(monkeypatch):
     X, t = _blob_data()
     network = _blob_network()
     fit(network, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=16)
@@ -296,7 +296,7 @@ def test_second_fit_on_the_same_array_skips_the_scan(monkeypatch):
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("shuffle", [False, True])
-def test_value_written_into_a_checked_array_is_named_and_never_trained_on(bad, shuffle):
+def test_value_written_after_scan_named(bad, shuffle):
     X, t = _blob_data()
     network = _blob_network()
     fit(network, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=16)
@@ -362,7 +362,7 @@ def test_value_written_by_callback_is_named():
     assert "earlier fit" not in str(raised.value)
 
 
-def test_non_finite_value_in_a_new_array_is_rejected_before_training():
+def test_new_array_nan_rejected_first():
     X, t = _blob_data()
     network = _blob_network()
     before = network.get_parameters()
@@ -392,10 +392,10 @@ def test_batch_arrays_kept_between_fits(monkeypatch):
     X, t = _blob_data()
     network = _blob_network()
     fit(network, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=16)
-    kept = network._batch_buffers
-    assert kept is not None
+    first_buffers = network._batch_buffers
+    assert first_buffers is not None
     fit(network, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=16)
-    assert network._batch_buffers[1] is kept[1]
+    assert network._batch_buffers[1] is first_buffers[1]
     # Arrays above the size limit, such as a batch of the whole data set, are not kept.
     monkeypatch.setattr(training, "_KEPT_BATCH_BYTES", X[:16].nbytes + t[:16].nbytes)
     fit(network, X, t, loss="categorical-cross-entropy", epochs=1, batch_size=64)

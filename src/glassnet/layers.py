@@ -215,7 +215,7 @@ def _product(a: FloatArray, b: FloatArray, out: FloatArray | None) -> FloatArray
     networks, but np.matmul reaches the BLAS faster for large operands,
     transposed ones above all (``xᵀ · delta`` at batch 32 took 0.6 of
     np.dot's time). np.dot also accepts only an ``out`` of the exact result
-    dtype in C order; any other ``out`` goes to np.matmul, which casts as
+    dtype in C order. Any other ``out`` goes to np.matmul, which casts as
     ufuncs do.
     """
     if a.size + b.size > _SMALL_PRODUCT:

@@ -319,8 +319,8 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
         type(callback).on_batch_end is not Callback.on_batch_end and getattr(callback, "modifies_parameters", True)
         for callback in callbacks
     )
-    # X may hold NaN or inf that no scan of this fit saw, written since an earlier fit checked it
-    # or by a callback, which runs between steps. Then every step reads dW1 before the optimizer.
+    # When this fit did not scan X, or callbacks may write into X between steps, X can contain
+    # NaN or inf that no scan saw. Then each step checks one column of dW1 before the optimizer.
     unchecked_input = not scanned or bool(callbacks)
     n = X.shape[0]
     # One gather per mini-batch into these arrays: no second copy of the data set.
@@ -481,8 +481,8 @@ def _release_batch_arrays(network: Sequential, X_batch: FloatArray, t_batch: Flo
     chose not to keep until the next forward pass. The next backward pass
     then needs a forward pass first, as it always does.
     """
-    kept = network._batch_buffers
-    if kept is not None and kept[1] is X_batch and kept[2] is t_batch:
+    stored = network._batch_buffers
+    if stored is not None and stored[1] is X_batch and stored[2] is t_batch:
         return
     first = network.dense_layers[0]
     if first.x is not None and np.may_share_memory(first.x, X_batch):
