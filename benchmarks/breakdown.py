@@ -47,12 +47,12 @@ def measure(batch_size, n_samples, epochs, dtype):
     totals = defaultdict(float)
 
     # Wrap every function of the plan for this batch size (the last, shorter batch is dropped).
-    forward, backward, delta = network._work_arrays(batch_size)
+    plan = network._work_arrays(batch_size, network._current_slots())
     names = [f"{layer.name} forward" for layer in network.layers]
-    forward = tuple((timed(function, name, totals), out) for (function, out), name in zip(forward, names))
+    forward = tuple(timed(function, name, totals) for function, name in zip(plan.forward, names))
     names = [f"{layer.name} backward" for layer in reversed(network.layers)]
-    backward = tuple((timed(function, name, totals), target) for (function, target), name in zip(backward, names))
-    network._workspace[batch_size] = (forward, backward, delta)
+    backward = tuple(timed(function, name, totals) for function, name in zip(plan.backward, names))
+    network._workspace[batch_size] = plan._replace(forward=forward, backward=backward)
 
     rng = np.random.default_rng(1)
     # Aligned batch arrays, as fit gathers into.

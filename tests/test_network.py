@@ -154,9 +154,11 @@ def test_work_arrays_and_optimizer_buffers_are_aligned():
     optimizer = gn.SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
     fit(network, np.ones((7, 3), dtype=np.float32), np.ones((7, 2), dtype=np.float32),
         loss="mse", optimizer=optimizer, epochs=1, batch_size=4)
-    forward, backward, delta = network._work_arrays(4)
-    arrays = [out for _, out in forward] + [target for _, target in backward if isinstance(target, np.ndarray)]
-    arrays += [delta, *optimizer._changes.values(), *optimizer._scratch.values()]
+    plan = network._work_arrays(4, network._current_slots())
+    # The work arrays, parameters and gradients that the plan's functions hold.
+    held = [cell.cell_contents for function in plan.forward + plan.backward for cell in function.__closure__]
+    arrays = [value for value in held if isinstance(value, np.ndarray) and value.ndim == 2]
+    arrays += [plan.delta, *optimizer._changes.values(), *optimizer._scratch.values()]
     arrays += [value for state in optimizer.state.values() for value in state.values()]
     assert len(arrays) > 10
     assert all(array.ctypes.data % 64 == 0 for array in arrays)

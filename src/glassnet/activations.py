@@ -46,6 +46,16 @@ def sigmoid(z: ArrayLike, out: FloatArray | None = None) -> FloatArray:
         if z.ndim == 0:  # NumPy returns a scalar for 0-d input, which cannot take out=
             return sigmoid(z.reshape(1), None if out is None else out.reshape(1)).reshape(())
     e: FloatArray = np.negative(z, out=out)
+    return sigmoid_from_negated(e, 1.0)
+
+
+def sigmoid_from_negated(e: FloatArray, one: float | FloatArray) -> FloatArray:
+    """Turn ``e = -z`` into ``1 / (1 + exp(e)) = sigmoid(z)`` in place and return it.
+
+    ``one`` is 1, as a float or as a 0-d array of ``e``'s dtype. NumPy adds
+    a 0-d array to a small array faster than a Python float, so a network's
+    training pass passes one it made beforehand.
+    """
     limit = _EXP_SAFE.get(e.dtype)
     if limit is not None and 0 < e.size <= _SMALL and _largest(e) < limit:
         # No element can overflow, which one reduction over a small array shows faster
@@ -54,7 +64,7 @@ def sigmoid(z: ArrayLike, out: FloatArray | None = None) -> FloatArray:
     else:
         with np.errstate(over="ignore"):
             np.exp(e, out=e)
-    e += 1.0
+    e += one
     return np.reciprocal(e, out=e)
 
 

@@ -21,7 +21,8 @@ Trace symbols (``z1``, ``a1``, ``delta1``...) are assigned by the network that
 owns the layer; a layer used on its own has none.
 """
 
-from typing import Any, Self, TypeVar
+from collections.abc import Callable
+from typing import Any, Self, TypeAlias, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -34,6 +35,10 @@ from .initializers import Initializer, as_generator, get_initializer
 from .validation import physical_memory_bytes
 
 _Cached = TypeVar("_Cached")
+
+# A layer's functions for a network's planned training pass (see Layer.training_kernels):
+# forward(x) -> output, and backward(dL/d(output)) -> dL/d(input) or None.
+Kernels: TypeAlias = tuple[Callable[[FloatArray], FloatArray], Callable[[FloatArray], FloatArray | None]]
 
 
 class Layer:
@@ -56,6 +61,29 @@ class Layer:
     def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray | None:
         """Return dL/d(input), or None from a layer that skips it (a network's first Dense layer)."""
         raise NotImplementedError
+
+    def training_kernels(self, output: FloatArray, input_grad: FloatArray | None) -> Kernels:
+        """Return ``(forward, backward)`` for a network's planned training pass.
+
+        ``forward(x)`` writes this layer's output into ``output`` and
+        ``backward(grad)`` computes dL/d(input). A layer whose backward is
+        elementwise (every layer but Dense) writes it over ``grad``, and
+        ``input_grad`` is None. The network builds these once per batch size,
+        and again when a parameter or gradient array is replaced, so they may
+        hold the layer's arrays and constants made beforehand. They must set
+        the same caches as :meth:`forward` and compute the same numbers.
+        This default calls :meth:`forward` and :meth:`backward`.
+        """
+        forward_method = self.forward
+        backward_method = self.backward
+
+        def forward(x: FloatArray) -> FloatArray:
+            return forward_method(x, output)
+
+        def backward(grad: FloatArray) -> FloatArray | None:
+            return backward_method(grad, grad)
+
+        return forward, backward
 
     def _require_forward(self, cached: _Cached | None) -> _Cached:
         """Return ``cached``, an attribute that forward sets, or raise if forward has not run."""
@@ -207,6 +235,75 @@ class Dense(Layer):
             return None
         return _product(delta, W.T, out)  # (batch, out) · (out, in)
 
+    def training_kernels(self, output: FloatArray, input_grad: FloatArray | None) -> Kernels:
+        """Return the planned pass's functions: the math of the checked methods, with arrays bound.
+
+        The network makes every array this layer receives, of the right
+        shape and dtype, so they skip the argument checks. The bias is
+        added as a (1, out) view, because NumPy broadcasts a 1-D operand
+        over a small 2-D array at twice the cost. A subclass gets its own
+        methods called, and the checked ones unless it overrides forward or
+        backward.
+        """
+        arrays = (*self.params.values(), *self.grads.values())
+        if type(self) is not Dense or any(array.dtype != output.dtype for array in arrays):
+            # A subclass, or arrays that code replaced with others of another dtype.
+            cls = type(self)
+            forward_method = self.forward_checked if cls.forward is Dense.forward else self.forward
+            backward_method = self.backward_checked if cls.backward is Dense.backward else self.backward
+
+            def forward_call(x: FloatArray) -> FloatArray:
+                return forward_method(x, output)
+
+            def backward_call(delta: FloatArray) -> FloatArray | None:
+                return backward_method(delta, input_grad)
+
+            return forward_call, backward_call
+
+        W = self.params["W"]
+        W_T = W.T
+        bias_row = self.params["b"].reshape(1, -1)
+        grad_W = self.grads["W"]
+        grad_bias = self.grads["b"]
+        grad_bias_row = grad_bias.reshape(1, -1)
+        zero = np.zeros((), output.dtype)
+        rows = output.shape[0]
+        width = self.in_features
+        forward_product = _product_function(rows * width + W.size, output)
+        weight_product = _product_function(rows * width + output.size, grad_W)
+        input_product = _product_function(output.size + W.size, input_grad)
+        add = np.add
+        add_rows = np.add.reduce
+
+        def forward(x: FloatArray) -> FloatArray:
+            self.x = x
+            forward_product(x, W, out=output)  # (batch, in) · (in, out)
+            return add(output, bias_row, out=output)
+
+        def backward(delta: FloatArray) -> FloatArray | None:
+            x: FloatArray = self.x  # type: ignore[assignment]  # set by forward in the same pass
+            weight_product(x.T, delta, out=grad_W)  # (in, batch) · (batch, out)
+            if rows == 1:
+                add(delta, zero, out=grad_bias_row)  # 0 + row, so that -0.0 sums to +0.0 as in np.sum
+            else:
+                add_rows(delta, axis=0, out=grad_bias)
+            if input_grad is None:
+                return None
+            return input_product(delta, W_T, out=input_grad)  # (batch, out) · (out, in)
+
+        return forward, backward
+
+
+def _product_function(operand_size: int, out: FloatArray | None) -> Callable[..., FloatArray]:
+    """Return np.dot or np.matmul for a product of operands with this many elements into ``out``.
+
+    The choice :func:`_product` makes per call, made once for a planned
+    pass whose operands and ``out`` have one dtype.
+    """
+    if operand_size > _SMALL_PRODUCT or out is None or not out.flags.c_contiguous:
+        return np.matmul
+    return np.dot
+
 
 def _product(a: FloatArray, b: FloatArray, out: FloatArray | None) -> FloatArray:
     """Return the matrix product ``a · b``, written into ``out`` when given.
@@ -288,6 +385,33 @@ class ReLU(Activation):
             z = self._require_forward(z)  # raises
         return np.multiply(grad_output, z > 0.0, out=out)
 
+    def training_kernels(self, output: FloatArray, input_grad: FloatArray | None) -> Kernels:
+        """Return the planned pass's functions, comparing with a 0-d zero into a mask made beforehand.
+
+        NumPy compares a small array with a 0-d array of its dtype faster
+        than with a Python float. A subclass gets its own methods called.
+        """
+        if type(self) is not ReLU:
+            return super().training_kernels(output, input_grad)
+        zero = np.zeros((), output.dtype)
+        positive = aligned_empty(output.shape, np.dtype(np.bool_))
+        maximum = np.maximum
+        greater = np.greater
+        multiply = np.multiply
+
+        def forward(z: FloatArray) -> FloatArray:
+            self.z = z
+            a: FloatArray = maximum(z, zero, out=output)
+            self.a = a
+            return a
+
+        def backward(grad: FloatArray) -> FloatArray:
+            z: FloatArray = self.z  # type: ignore[assignment]  # set by forward in the same pass
+            greater(z, zero, out=positive)
+            return multiply(grad, positive, out=grad)
+
+        return forward, backward
+
 
 class LeakyReLU(Activation):
     """``a = z if z > 0 else alpha·z``; derivative 1 or alpha (alpha at 0). Caches z."""
@@ -344,6 +468,34 @@ class Sigmoid(Activation):
         derivative = np.subtract(1.0, a)
         derivative *= a
         return np.multiply(grad_output, derivative, out=out)
+
+    def training_kernels(self, output: FloatArray, input_grad: FloatArray | None) -> Kernels:
+        """Return the planned pass's functions, with the constant 1 and the derivative's array made beforehand.
+
+        A subclass gets its own methods called.
+        """
+        if type(self) is not Sigmoid:
+            return super().training_kernels(output, input_grad)
+        one = np.ones((), output.dtype)
+        derivative = aligned_empty(output.shape, output.dtype)
+        negative = np.negative
+        subtract = np.subtract
+        multiply = np.multiply
+        from_negated = act.sigmoid_from_negated
+
+        def forward(z: FloatArray) -> FloatArray:
+            self.z = z
+            a = from_negated(negative(z, out=output), one)
+            self.a = a
+            return a
+
+        def backward(grad: FloatArray) -> FloatArray:
+            a: FloatArray = self.a  # type: ignore[assignment]  # set by forward in the same pass
+            subtract(one, a, out=derivative)
+            multiply(derivative, a, out=derivative)
+            return multiply(grad, derivative, out=grad)
+
+        return forward, backward
 
 
 class Tanh(Activation):

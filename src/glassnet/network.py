@@ -21,7 +21,7 @@ from ._buffers import aligned_empty, aligned_zeros, padded_size
 from ._typing import FloatArray, JSONDict
 from .errors import InvalidInputError, InvalidTypeError
 from .layers import Activation, Dense, Dropout, Layer, ReLU
-from .losses import get_loss
+from .losses import LOSSES, get_loss
 from .optimizers import FlatLayout, Slot, get_optimizer
 from .trace import Trace
 from .validation import all_finite, check_array, check_dtype, check_finite
@@ -45,18 +45,22 @@ DISPLAY_NAMES = {
 }
 
 
-# Marks, in an untraced pass's plan, a layer whose backward updates the incoming gradient in place.
-IN_PLACE = object()
+# The built-in losses, whose gradient is a new array of the output's shape and dtype.
+_OWN_LOSSES = frozenset(LOSSES.values())
 
-# The untraced pass's plan for one batch size (see Sequential._work_arrays): (layer.forward, output)
-# pairs, (layer.backward, target) pairs where a target is a work array, None or IN_PLACE, and the
-# array of the fused output delta. The callables take any arguments because the loop that chains the
-# backward calls passes on each result, which is typed optional (the first Dense layer returns None).
-_Plan: TypeAlias = tuple[
-    tuple[tuple[Callable[..., FloatArray], FloatArray], ...],
-    tuple[tuple[Callable[..., FloatArray | None], object], ...],
-    FloatArray,
-]
+
+class _Plan(NamedTuple):
+    """The planned pass for one batch size (see Sequential._work_arrays)."""
+
+    # Each layer's forward function, in order.
+    forward: tuple[Callable[[FloatArray], FloatArray], ...]
+    # Each layer's backward function, from the last layer down. Each returns dL/d(its input), or
+    # None from the first Dense layer, which the loop passes on without checking.
+    backward: tuple[Callable[[Any], Any], ...]
+    # The array that receives the fused output delta.
+    delta: FloatArray
+    # The slots whose arrays the functions hold: the plan is rebuilt when they change.
+    slots: Slots
 
 
 class _PassTexts(NamedTuple):
@@ -546,67 +550,51 @@ class Sequential:
             return loss.value_from_logits(last.z, t, shifted=last.shifted, log_sum=last.log_sum)
         return loss.value_from_logits(last.z, t)
 
-    def _work_arrays(self, batch_size: int) -> _Plan:
-        """Return the untraced pass's plan for batches of ``batch_size`` rows.
+    def _work_arrays(self, batch_size: int, slots: Slots) -> _Plan:
+        """Return the planned pass for batches of ``batch_size`` rows, whose arrays are ``slots``.
 
-        The plan is ``(forward, backward, delta)``. ``forward`` lists
-        ``(layer.forward, output array)`` in order, with Dense layers'
-        ``forward_checked`` in place of ``forward`` unless a subclass
-        overrides ``forward``. A ReLU layer's output array is its input,
-        which saves a pass over memory at large batches, unless the layer is
-        a subclass or follows a Dense subclass with its own methods.
-        ``backward`` lists ``(layer.backward, target)`` from the last layer
-        down, again with Dense layers' ``backward_checked``. The target is
-        the array that receives a Dense layer's dL/d(input), None where that
-        is not computed, or ``IN_PLACE`` for an elementwise layer, which
-        updates the incoming gradient. ``delta`` receives the fused output
-        delta. An epoch has at most two batch sizes (full batches and a
-        shorter last one), so few plans are kept.
+        Each layer gets an output work array and, for a Dense layer that
+        computes dL/d(input), an array for it, and returns its forward and
+        backward functions (:meth:`Layer.training_kernels`). A ReLU layer's
+        output array is its input, which saves a pass over memory at large
+        batches, unless the layer is a subclass or follows a Dense subclass.
+        The functions hold the parameter and gradient arrays, so a plan made
+        for other ``slots`` (code replaced an array) is made again. An epoch
+        has at most two batch sizes (full batches and a shorter last one),
+        so few plans are kept.
         """
         work = self._workspace.get(batch_size)
-        if work is not None:
+        if work is not None and work.slots is slots:
             return work
         if len(self._workspace) >= 4:
             self._workspace.clear()
-        forward: list[tuple[Callable[..., FloatArray], FloatArray]] = []
-        backward: list[tuple[Callable[..., FloatArray | None], object]] = []
+        forward: list[Callable[[FloatArray], FloatArray]] = []
+        backward: list[Callable[[Any], Any]] = []
         width = self.in_features
-        # Whether the layer before is a Dense layer running its own checked methods.
-        after_plain_dense = False
+        dtype = self.dtype
+        output: FloatArray | None = None
+        after_dense = False  # whether the layer before is a Dense layer (not a subclass)
         for layer in self.layers:
-            target: FloatArray | None | object
-            layer_forward: Callable[..., FloatArray] = layer.forward
-            layer_backward: Callable[..., FloatArray | None] = layer.backward
-            plain_dense = False
+            input_grad: FloatArray | None = None
             if isinstance(layer, Dense):
-                target = aligned_empty((batch_size, width), self.dtype) if layer.compute_input_grad else None
+                if layer.compute_input_grad:
+                    input_grad = aligned_empty((batch_size, width), dtype)
                 width = layer.out_features
-                # The checked methods skip the argument checks, because this pass makes every array
-                # a Dense layer receives. A subclass that overrides forward or backward keeps its own.
-                own_forward = type(layer).forward is Dense.forward
-                own_backward = type(layer).backward is Dense.backward
-                if own_forward:
-                    layer_forward = layer.forward_checked
-                if own_backward:
-                    layer_backward = layer.backward_checked
-                plain_dense = own_forward and own_backward
-            else:
-                target = IN_PLACE
-            if type(layer) is ReLU and after_plain_dense:
-                # max(z, 0) overwrites z. Backward needs only the sign pattern of z, which a keeps.
-                # A ReLU subclass may need z itself, and a Dense subclass its output, so with
-                # either the ReLU gets an array of its own.
-                forward.append((layer_forward, forward[-1][1]))
-            else:
-                forward.append((layer_forward, aligned_empty((batch_size, width), self.dtype)))
-            backward.insert(0, (layer_backward, target))
-            after_plain_dense = plain_dense
-        delta = aligned_empty((batch_size, width), self.dtype)
-        work = self._workspace[batch_size] = (tuple(forward), tuple(backward), delta)
+            # A ReLU's max(z, 0) overwrites z: backward needs only the sign pattern of z, which a
+            # keeps. A ReLU subclass may need z itself, and a Dense subclass its output, so with
+            # either the ReLU gets an array of its own.
+            if output is None or not (type(layer) is ReLU and after_dense):
+                output = aligned_empty((batch_size, width), dtype)
+            layer_forward, layer_backward = layer.training_kernels(output, input_grad)
+            forward.append(layer_forward)
+            backward.insert(0, layer_backward)
+            after_dense = type(layer) is Dense
+        delta = aligned_empty((batch_size, width), dtype)
+        work = self._workspace[batch_size] = _Plan(tuple(forward), tuple(backward), delta, slots)
         return work
 
     def _untraced_loss_and_backward(self, X: FloatArray, t: FloatArray, loss: Loss,
-                                    trace: Trace | None = None) -> float:
+                                    trace: Trace | None = None, slots: Slots | None = None) -> float:
         """Run forward, the loss and backward on one batch with no allocation per layer.
 
         Each layer writes its output into a work array kept from the previous
@@ -616,19 +604,22 @@ class Sequential:
         of work arrays that the next training step overwrites. Returns the
         loss value. With a ``trace``, each quantity is recorded (copied) as
         soon as it is computed, before a later step of the pass can change it.
+        ``slots`` is :meth:`_current_slots`, when the caller has it already.
         """
-        forward, backward, delta = self._work_arrays(X.shape[0])
+        if slots is None:
+            slots = self._current_slots()
+        forward, backward, delta, _ = self._work_arrays(X.shape[0], slots)
         layers = self.layers
 
         x = X
         if trace is None:
-            for function, out in forward:
-                x = function(x, out)
+            for layer_forward in forward:
+                x = layer_forward(x)
         else:
             texts = self._pass_texts(X.shape[0], loss)
             trace.add(_INPUT_TEXTS, x)
-            for (function, out), layer, layer_texts in zip(forward, layers, texts.forward):
-                x = function(x, out=out)
+            for layer_forward, layer, layer_texts in zip(forward, layers, texts.forward):
+                x = layer_forward(x)
                 if layer_texts is None:
                     _record_forward(self, layer, x, trace)
                 else:
@@ -646,25 +637,26 @@ class Sequential:
             backward = backward[1:]  # the output activation's derivative cancels against the loss's
         else:
             value, grad = loss.value_and_gradient(x, t)
-            if type(grad) is not np.ndarray or grad.dtype != self.dtype or grad.shape != x.shape \
-                    or not grad.flags.writeable or grad is x:
+            if type(loss) not in _OWN_LOSSES and (
+                    type(grad) is not np.ndarray or grad.dtype != self.dtype or grad.shape != x.shape
+                    or not grad.flags.writeable or grad is x):
                 # A custom loss may return a list, another dtype, a read-only array or the output
                 # itself. The Dense layers below skip the conversion, and elementwise layers write
                 # into grad.
                 grad = _loss_gradient_array(loss, grad, x.shape, self.dtype)
         # The gradient arrays belong to this pass, so elementwise layers update them in place.
         if trace is None:
-            for layer_backward, target in backward:
-                grad = layer_backward(grad, grad if target is IN_PLACE else target)
+            for layer_backward in backward:
+                grad = layer_backward(grad)
             return value
 
         trace.add(texts.target, t)
         trace.add(texts.loss, np.float64(value))
         trace.add(texts.gradient, grad)
         position = len(backward)  # the layers run from index len(backward) - 1 down to 0
-        for (layer_backward, target), entry in zip(backward, texts.backward):
+        for layer_backward, entry in zip(backward, texts.backward):
             position -= 1
-            grad = layer_backward(grad, out=grad if target is IN_PLACE else target)
+            grad = layer_backward(grad)
             if entry is None:
                 _record_backward(self, layers[position], None, grad, trace)
             else:
@@ -753,8 +745,9 @@ class Sequential:
             raise InvalidInputError(f"X is empty (shape {X.shape}); a training step needs at least one sample")
         t = loss.prepare_targets(t, (X.shape[0], self.out_features), self.dtype)
         if not trace and not l2 and self._writes_into_out:
-            value = self._untraced_loss_and_backward(X, t, loss)
-            optimizer.step(self._current_slots())
+            slots = self._current_slots()
+            value = self._untraced_loss_and_backward(X, t, loss, slots=slots)
+            optimizer.step(slots)
             return value
         record: Trace | None = None
         if trace:
