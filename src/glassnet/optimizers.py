@@ -89,6 +89,8 @@ class Optimizer:
         # Set by compute_updates: _apply then collects each update here instead of applying it.
         self._pending: list[PendingUpdate] | None = None
         self._changes: dict[str, FloatArray] = {}
+        # The learning rate, and it as a 0-d array of the parameters' dtype (see SGD._flat_change).
+        self._rate: tuple[float, FloatArray] = (self.learning_rate, np.asarray(self.learning_rate))
         # Texts of traced updates, which depend only on their key (see _record_update and _traced_plain_step).
         self._trace_texts: dict[tuple[str, str, str, tuple[str, ...], float], QuantityTexts] = {}
         self._plain_texts: dict[tuple[object, ...], tuple[QuantityTexts, ...]] = {}
@@ -374,7 +376,12 @@ class SGD(Optimizer):
     def _flat_change(self, flat: FlatBuffers) -> FloatArray:
         """Return ``learning_rate · g`` for the flat gradient array, in this optimizer's array for it."""
         change = self._change_array(ALL_PARAMETERS, flat.params)
-        np.multiply(flat.grads, self.learning_rate, out=change)
+        learning_rate, rate = self._rate
+        if learning_rate != self.learning_rate or rate.dtype is not change.dtype:
+            # NumPy multiplies a small array by a 0-d array of its dtype faster than by a Python float.
+            rate = np.asarray(self.learning_rate, dtype=change.dtype)
+            self._rate = (self.learning_rate, rate)
+        np.multiply(flat.grads, rate, out=change)
         return change
 
     def _update(self, name: str, symbol: str, param: FloatArray, grad: FloatArray, trace: Trace | None) -> None:
