@@ -744,8 +744,9 @@ class Sequential:
         if X.shape[0] == 0:
             raise InvalidInputError(f"X is empty (shape {X.shape}); a training step needs at least one sample")
         t = loss.prepare_targets(t, (X.shape[0], self.out_features), self.dtype)
+        # A step replaces no parameter or gradient array, so the slots stay current throughout.
+        slots = self._current_slots()
         if not trace and not l2 and self._writes_into_out:
-            slots = self._current_slots()
             value = self._untraced_loss_and_backward(X, t, loss, slots=slots)
             optimizer.step(slots)
             return value
@@ -753,7 +754,6 @@ class Sequential:
         if trace:
             record = Trace(loss_name=loss.name, reduction=loss.reduction, fused=self.is_fused(loss),
                            batch_size=X.shape[0], step=optimizer.iterations + 1, optimizer=repr(optimizer))
-            slots = self._current_slots()
             all_texts = self._trace_texts.get(("parameters",))
             if all_texts is None:
                 all_texts = self._trace_texts[("parameters",)] = tuple(
@@ -765,14 +765,14 @@ class Sequential:
 
         value = self.loss_and_backward(X, t, loss, record, l2)
 
-        optimizer.step(self._current_slots(), record)
+        optimizer.step(slots, record)
         if record is None:
             return value
         # Every optimizer records each updated parameter as "<symbol>_new", a copy taken after the update.
         recorded = {quantity.symbol: quantity.value for quantity in record.quantities[-len(self._slot_names):]}
         record.parameters_after = {
             symbol: recorded[f"{symbol}_new"] if f"{symbol}_new" in recorded else param.copy()
-            for _, symbol, param, _ in self._current_slots()
+            for _, symbol, param, _ in slots
         }
         return record
 

@@ -150,9 +150,10 @@ class Trace:
         # A frozen dataclass's __init__ sets each field through object.__setattr__, which
         # costs more than the rest of a record. Filling __dict__ gives the same object.
         quantity = object.__new__(Quantity)
-        quantity.__dict__.update({"symbol": symbol, "name": texts[1], "formula": texts[2], "value": copy,
-                                  "phase": texts[3], "layer": texts[4], "inputs": texts[5],
-                                  "operation": texts[6], "note": texts[7]})
+        fields = quantity.__dict__
+        (fields["symbol"], fields["name"], fields["formula"], fields["phase"], fields["layer"], fields["inputs"],
+         fields["operation"], fields["note"]) = texts
+        fields["value"] = copy
         index[symbol] = len(quantities)
         quantities.append(quantity)
         return quantity
