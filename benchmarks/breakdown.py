@@ -69,8 +69,8 @@ def measure(batch_size, n_samples, epochs, dtype):
         for start in range(0, n_samples - batch_size + 1, batch_size):
             index = order[start:start + batch_size]
             started = clock()
-            xb = np.take(X, index, axis=0, out=x_batch)
-            tb = np.take(targets, index, axis=0, out=t_batch)
+            xb = np.take(X, index, axis=0, out=x_batch, mode="clip")
+            tb = np.take(targets, index, axis=0, out=t_batch, mode="clip")
             gathered = clock()
             network._untraced_loss_and_backward(xb, tb, loss)
             passed = clock()

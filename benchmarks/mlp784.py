@@ -71,8 +71,10 @@ def numpy_epoch(model_class, X, labels, batch_size, dtype):
         for start in range(0, n, batch_size):
             index = order[start:start + batch_size]
             size = index.shape[0]
-            xb = np.take(X, index, axis=0, out=x_buffer[:size])
-            tb = np.take(targets, index, axis=0, out=t_buffer[:size])
+            # mode="clip", as in glassnet's fit: the default mode gathers into a temporary array
+            # first, which takes about 2.7 times as long.
+            xb = np.take(X, index, axis=0, out=x_buffer[:size], mode="clip")
+            tb = np.take(targets, index, axis=0, out=t_buffer[:size], mode="clip")
             model.step(xb, tb)
 
     return run

@@ -1,5 +1,6 @@
 import copy
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -299,6 +300,48 @@ def test_relu_subclass_keeps_its_own_z():
     layer = network.layers[1]
     assert layer.z is not layer.a
     np.testing.assert_array_equal(layer.a, np.maximum(layer.z, 0.0))
+
+
+class _SteepSigmoid(gn.Sigmoid):
+    """A sigmoid of 2z, as a subclass may override forward and backward."""
+
+    def forward(self, z, out=None):
+        return super().forward(2.0 * z, out)
+
+    def backward(self, grad_output, out=None):
+        return 2.0 * super().backward(grad_output, out)
+
+
+@pytest.mark.parametrize("activation", [gn.Sigmoid, gn.ReLU, gn.Tanh, _SteepSigmoid])
+def test_planned_pass_calls_subclass_methods_and_matches_general(activation):
+    network = gn.Sequential([gn.Dense(3, 4, seed=0), activation(), gn.Dense(4, 2, seed=1)], dtype="float64")
+    X = np.random.default_rng(2).standard_normal((5, 3))
+    t = np.random.default_rng(3).standard_normal((5, 2))
+    loss = gn.get_loss("mse")
+    planned_value = network.loss_and_backward(X, t, loss)
+    planned = {name: grad.copy() for name, grad in network.gradients()}
+    general_value = network.loss_and_backward(X.view(_GeneralPassArray), t, loss)
+    assert planned_value == general_value
+    for name, grad in network.gradients():
+        np.testing.assert_array_equal(planned[name], grad, err_msg=name)
+    if activation is _SteepSigmoid:
+        dense = network.layers[0]
+        z = X @ dense.params["W"] + dense.params["b"]
+        np.testing.assert_allclose(network.layers[1].a, 1.0 / (1.0 + np.exp(-2.0 * z)), rtol=1e-14)
+
+
+@pytest.mark.parametrize("rows", [1, 3, 400], ids=["one row", "few rows", "many rows"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_planned_sigmoid_saturates_without_warnings(rows, dtype):
+    # z = ±1000 overflows exp(-z) in both dtypes; the sigmoid is then exactly 0 or 1.
+    network = gn.Sequential([gn.Dense(1, 1, W=[[1.0]], b=[0.0]), gn.Sigmoid()], dtype=dtype)
+    X = np.resize(np.array([[-1000.0], [0.0], [1000.0]], dtype=dtype), (rows, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        trace = network.step(X, np.full((rows, 1), 0.5, dtype=dtype), "half-squared-error",
+                             gn.SGD(learning_rate=0.1), trace=True)
+    expected = np.resize(np.array([[0.0], [0.5], [1.0]]), (rows, 1))
+    np.testing.assert_array_equal(trace.value("y"), expected.astype(dtype))
 
 
 def test_custom_loss_gradient_dtype_is_converted():

@@ -344,3 +344,19 @@ def test_optimizer_matches_torch_over_steps(name, options):
     for layer, (weights, bias) in zip(network.dense_layers, linears):
         np.testing.assert_allclose(layer.params["W"], weights.detach().numpy(), rtol=1e-11, atol=1e-13)
         np.testing.assert_allclose(layer.params["b"], bias.detach().numpy(), rtol=1e-11, atol=1e-13)
+
+
+def test_plain_sgd_follows_learning_rate_and_dtype_changes():
+    # The flat update keeps the learning rate as a 0-d array of the parameters' dtype; changing
+    # the rate, or stepping a network of another dtype, must not reuse the old one.
+    optimizer = gn.SGD(learning_rate=0.1)
+    for dtype, rate in [("float64", 0.1), ("float64", 0.25), ("float32", 0.25), ("float32", 1e-3)]:
+        optimizer.learning_rate = rate
+        network = gn.mlp([2, 3, 1], seed=0, dtype=dtype)
+        before = network.get_parameters()
+        network.loss_and_backward(network.prepare_input(LESSON_X), LESSON_T.astype(dtype), gn.get_loss("mse"))
+        gradients = {name: grad.copy() for name, grad in network.gradients()}
+        optimizer.step(network.slots())
+        for name, value in network.get_parameters().items():
+            assert value.dtype == np.dtype(dtype)
+            np.testing.assert_array_equal(value, before[name] - gradients[name] * np.asarray(rate, dtype=dtype))

@@ -531,3 +531,18 @@ def test_all_finite_huge_values_do_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert all_finite(values)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [2, 100], ids=["few", "many"])
+@pytest.mark.parametrize(("bad", "expected"), [(None, True), (np.inf, False), (-np.inf, False), (np.nan, False)])
+def test_all_finite_when_the_sum_overflows(dtype, size, bad, expected):
+    from glassnet.validation import all_finite
+
+    # Every two elements overflow the sum, so the check must look at the elements.
+    values = np.full(size, np.finfo(dtype).max, dtype=dtype)
+    if bad is not None:
+        values[-1] = bad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert all_finite(values) is expected
