@@ -476,3 +476,19 @@ def test_loss_returning_output_keeps_output_cache():
     network.loss_and_backward(X, np.zeros((6, 2)), _OutputAsGradient())
     cached = network.layers[-1].a
     np.testing.assert_allclose(cached, network.forward(X), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int64])
+def test_planned_pass_converts_unprepared_targets(dtype):
+    # Targets that skipped prepare_targets promote a built-in loss's gradient, y - t, to float64.
+    X = np.random.default_rng(6).standard_normal((5, 3)).astype(np.float32)
+    t = np.random.default_rng(7).integers(-1, 2, size=(5, 2)).astype(dtype)
+    network = gn.mlp([3, 4, 2], activation="relu", seed=0, dtype="float32")
+    loss = gn.get_loss("half-squared-error")
+    planned_value = network.loss_and_backward(X, t, loss)
+    planned = {name: grad.copy() for name, grad in network.gradients()}
+    general_value = network.loss_and_backward(X.view(_GeneralPassArray), t, loss)
+    assert planned_value == general_value
+    for name, grad in network.gradients():
+        assert planned[name].dtype == np.float32
+        np.testing.assert_array_equal(planned[name], grad, err_msg=name)

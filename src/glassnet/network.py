@@ -45,7 +45,8 @@ DISPLAY_NAMES = {
 }
 
 
-# The built-in losses, whose gradient is a new array of the output's shape and dtype.
+# The built-in losses, whose gradient is a new array of the output's shape. Its dtype is the
+# output's too, unless the targets skipped prepare_targets and have another.
 _OWN_LOSSES = frozenset(LOSSES.values())
 
 
@@ -637,12 +638,13 @@ class Sequential:
             backward = backward[1:]  # the output activation's derivative cancels against the loss's
         else:
             value, grad = loss.value_and_gradient(x, t)
-            if type(loss) not in _OWN_LOSSES and (
+            if (type(loss) not in _OWN_LOSSES or grad.dtype is not self.dtype) and (
                     type(grad) is not np.ndarray or grad.dtype != self.dtype or grad.shape != x.shape
                     or not grad.flags.writeable or grad is x):
                 # A custom loss may return a list, another dtype, a read-only array or the output
-                # itself. The Dense layers below skip the conversion, and elementwise layers write
-                # into grad.
+                # itself. A built-in loss returns the dtype that y - t promotes to, which differs
+                # for targets that skipped prepare_targets. The Dense layers below skip the
+                # conversion, and elementwise layers write into grad.
                 grad = _loss_gradient_array(loss, grad, x.shape, self.dtype)
         # The gradient arrays belong to this pass, so elementwise layers update them in place.
         if trace is None:
