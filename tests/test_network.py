@@ -492,3 +492,30 @@ def test_planned_pass_converts_unprepared_targets(dtype):
     for name, grad in network.gradients():
         assert planned[name].dtype == np.float32
         np.testing.assert_array_equal(planned[name], grad, err_msg=name)
+
+
+class _WideScale(gn.layers.Layer):
+    """Doubles its input and returns float64 whatever the network's dtype, ignoring ``out``."""
+
+    kind = "wide_scale"
+
+    def forward(self, x, out=None):
+        return x * np.float64(2.0)
+
+    def backward(self, grad_output, out=None):
+        return grad_output * np.float64(2.0)
+
+
+def test_planned_pass_takes_other_dtype_from_custom_layer():
+    network = gn.Sequential([gn.Dense(3, 4, seed=0), gn.ReLU(), _WideScale(), gn.Dense(4, 2, seed=1)],
+                            dtype="float32")
+    X = np.random.default_rng(8).standard_normal((5, 3)).astype(np.float32)
+    t = np.random.default_rng(9).standard_normal((5, 2)).astype(np.float32)
+    loss = gn.get_loss("mse")
+    planned_value = network.loss_and_backward(X, t, loss)
+    planned = {name: grad.copy() for name, grad in network.gradients()}
+    general_value = network.loss_and_backward(X.view(_GeneralPassArray), t, loss)
+    assert planned_value == pytest.approx(general_value, rel=1e-6)
+    for name, grad in network.gradients():
+        assert planned[name].dtype == np.float32
+        np.testing.assert_allclose(planned[name], grad, rtol=1e-5, atol=1e-6, err_msg=name)

@@ -239,11 +239,14 @@ class Dense(Layer):
     def training_kernels(self, output: FloatArray, input_grad: FloatArray | None) -> Kernels:
         """Return the planned pass's functions: the math of the checked methods, with arrays bound.
 
-        The network makes every array this layer receives, of the right
-        shape and dtype, so they skip the argument checks. The bias is
-        added as a (1, out) view, because NumPy broadcasts a 1-D operand
-        over a small 2-D array at twice the cost. A subclass gets its own
-        methods called, and the checked ones unless it overrides forward or
+        The network makes the work arrays, so the functions skip the
+        argument checks. A custom layer next to this one may still pass an
+        input or a delta of another dtype. np.dot rejects it with a
+        ValueError, and then the checked method runs instead, whose
+        :func:`_product` falls back to np.matmul. The bias is added as a
+        (1, out) view, because NumPy broadcasts a 1-D operand over a small
+        2-D array at twice the cost. A subclass gets its own methods
+        called, and the checked ones unless it overrides forward or
         backward.
         """
         arrays = (*self.params.values(), *self.grads.values())
@@ -276,22 +279,30 @@ class Dense(Layer):
         ones = _ones(rows, output.dtype)
         add = np.add
         matmul = np.matmul
+        forward_checked = self.forward_checked
+        backward_checked = self.backward_checked
 
         def forward(x: FloatArray) -> FloatArray:
             self.x = x
-            forward_product(x, W, out=output)  # (batch, in) · (in, out)
+            try:
+                forward_product(x, W, out=output)  # (batch, in) · (in, out)
+            except ValueError:
+                return forward_checked(x, output)  # x of another dtype
             return add(output, bias_row, out=output)
 
         def backward(delta: FloatArray) -> FloatArray | None:
             x: FloatArray = self.x  # type: ignore[assignment]  # set by forward in the same pass
-            weight_product(x.T, delta, out=grad_W)  # (in, batch) · (batch, out)
-            if rows == 1:
-                add(delta, zero, out=grad_bias_row)  # 0 + row, so that -0.0 sums to +0.0 as in np.sum
-            else:
-                matmul(ones, delta, out=grad_bias)  # (batch,) · (batch, out)
-            if input_grad is None:
-                return None
-            return input_product(delta, W_T, out=input_grad)  # (batch, out) · (out, in)
+            try:
+                weight_product(x.T, delta, out=grad_W)  # (in, batch) · (batch, out)
+                if rows == 1:
+                    add(delta, zero, out=grad_bias_row)  # 0 + row, so that -0.0 sums to +0.0 as in np.sum
+                else:
+                    matmul(ones, delta, out=grad_bias)  # (batch,) · (batch, out)
+                if input_grad is None:
+                    return None
+                return input_product(delta, W_T, out=input_grad)  # (batch, out) · (out, in)
+            except ValueError:
+                return backward_checked(delta, input_grad)  # x or delta of another dtype
 
         return forward, backward
 
