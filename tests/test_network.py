@@ -519,3 +519,27 @@ def test_planned_pass_takes_other_dtype_from_custom_layer():
     for name, grad in network.gradients():
         assert planned[name].dtype == np.float32
         np.testing.assert_allclose(planned[name], grad, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+class _AssigningDense(gn.Dense):
+    """A Dense layer whose backward assigns new gradient arrays instead of writing into the old ones."""
+
+    def backward(self, grad_output, out=None):
+        self.grads["W"] = self.x.T @ grad_output
+        self.grads["b"] = grad_output.sum(axis=0)
+        if not self.compute_input_grad:
+            return None
+        return np.matmul(grad_output, self.params["W"].T, out=out)
+
+
+@pytest.mark.parametrize("trace", [False, True], ids=["untraced", "traced"])
+def test_step_applies_gradients_a_layer_assigns(trace):
+    X = np.random.default_rng(10).standard_normal((6, 3))
+    t = np.random.default_rng(11).standard_normal((6, 2))
+    plain = gn.Sequential([gn.Dense(3, 4, seed=1), gn.Tanh(), gn.Dense(4, 2, seed=2)])
+    assigning = gn.Sequential([_AssigningDense(3, 4, seed=1), gn.Tanh(), _AssigningDense(4, 2, seed=2)])
+    for _ in range(3):
+        plain.step(X, t, "mse", gn.SGD(learning_rate=0.1), trace=trace)
+        assigning.step(X, t, "mse", gn.SGD(learning_rate=0.1), trace=trace)
+    for (name, expected), (_, value) in zip(plain.parameters(), assigning.parameters()):
+        np.testing.assert_allclose(value, expected, rtol=1e-12, atol=1e-15, err_msg=name)

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, DTypeLike
 from ._buffers import aligned_empty, aligned_zeros, padded_size
 from ._typing import FloatArray, JSONDict
 from .errors import InvalidInputError, InvalidTypeError
-from .layers import Activation, Dense, Dropout, Layer, ReLU
+from .layers import ACTIVATIONS, Activation, Dense, Dropout, Layer, ReLU
 from .losses import LOSSES, get_loss
 from .optimizers import FlatLayout, Slot, get_optimizer
 from .trace import Trace
@@ -48,6 +48,10 @@ DISPLAY_NAMES = {
 # The built-in losses, whose gradient is a new array of the output's shape. Its dtype is the
 # output's too, unless the targets skipped prepare_targets and have another.
 _OWN_LOSSES = frozenset(LOSSES.values())
+
+# The built-in layers, whose forward and backward write into the arrays in params and grads
+# and never assign new ones.
+_OWN_LAYERS = frozenset({Dense, Dropout, *ACTIVATIONS.values()})
 
 
 class _Plan(NamedTuple):
@@ -185,6 +189,7 @@ class Sequential:
             and "out" in inspect.signature(layer.backward).parameters
             for layer in self.layers
         )
+        self._keeps_arrays = _layers_keep_arrays(self.layers)
         self._assign_symbols()
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -194,6 +199,7 @@ class Sequential:
         an array of its own, so the views are made again here.
         """
         self.__dict__.update(state)
+        self._keeps_arrays = _layers_keep_arrays(self.layers)
         self._flat = self._gather_into_flat_buffers()
         self._slots = None
         self._workspace = {}
@@ -746,10 +752,11 @@ class Sequential:
         if X.shape[0] == 0:
             raise InvalidInputError(f"X is empty (shape {X.shape}); a training step needs at least one sample")
         t = loss.prepare_targets(t, (X.shape[0], self.out_features), self.dtype)
-        # A step replaces no parameter or gradient array, so the slots stay current throughout.
         slots = self._current_slots()
         if not trace and not l2 and self._writes_into_out:
             value = self._untraced_loss_and_backward(X, t, loss, slots=slots)
+            if not self._keeps_arrays:
+                slots = self._current_slots()  # a custom layer may have assigned new gradient arrays
             optimizer.step(slots)
             return value
         record: Trace | None = None
@@ -767,6 +774,8 @@ class Sequential:
 
         value = self.loss_and_backward(X, t, loss, record, l2)
 
+        if not self._keeps_arrays:
+            slots = self._current_slots()  # a custom layer may have assigned new gradient arrays
         optimizer.step(slots, record)
         if record is None:
             return value
@@ -777,6 +786,15 @@ class Sequential:
             for _, symbol, param, _ in slots
         }
         return record
+
+
+def _layers_keep_arrays(layers: Iterable[Layer]) -> bool:
+    """Return whether every layer is a built-in one, so a step's slots stay current from start to end.
+
+    A custom layer's backward may assign new arrays to ``grads`` (or its
+    forward to ``params``), and the optimizer must then get the new ones.
+    """
+    return all(type(layer) in _OWN_LAYERS for layer in layers)
 
 
 def _loss_gradient_array(loss: Loss, grad: object, shape: tuple[int, ...], dtype: np.dtype[Any]) -> FloatArray:
