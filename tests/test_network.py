@@ -543,3 +543,22 @@ def test_step_applies_gradients_a_layer_assigns(trace):
         assigning.step(X, t, "mse", gn.SGD(learning_rate=0.1), trace=trace)
     for (name, expected), (_, value) in zip(plain.parameters(), assigning.parameters()):
         np.testing.assert_allclose(value, expected, rtol=1e-12, atol=1e-15, err_msg=name)
+
+
+def test_plans_release_replaced_arrays():
+    import gc
+    import weakref
+
+    network = gn.mlp([3, 4, 2], seed=0, dtype="float64")
+    X = np.random.default_rng(12).standard_normal((5, 3))
+    t = np.zeros((5, 2))
+    layer = network.dense_layers[1]
+    replaced = layer.params["W"].copy()
+    layer.params["W"] = replaced
+    network.step(X, t, "mse", gn.SGD(learning_rate=0.1))  # a plan for 5 rows holds the replaced array
+    layer.params["W"] = replaced.copy()
+    network.step(X[:3], t[:3], "mse", gn.SGD(learning_rate=0.1))
+    released = weakref.ref(replaced)
+    del replaced
+    gc.collect()
+    assert released() is None

@@ -566,14 +566,15 @@ class Sequential:
         output array is its input, which saves a pass over memory at large
         batches, unless the layer is a subclass or follows a Dense subclass.
         The functions hold the parameter and gradient arrays, so a plan made
-        for other ``slots`` (code replaced an array) is made again. An epoch
-        has at most two batch sizes (full batches and a shorter last one),
-        so few plans are kept.
+        for other ``slots`` (code replaced an array) is made again, and the
+        plans of other batch sizes are dropped, which would keep the
+        replaced arrays alive. An epoch has at most two batch sizes (full
+        batches and a shorter last one), so few plans are kept.
         """
         work = self._workspace.get(batch_size)
         if work is not None and work.slots is slots:
             return work
-        if len(self._workspace) >= 4:
+        if len(self._workspace) >= 4 or any(plan.slots is not slots for plan in self._workspace.values()):
             self._workspace.clear()
         forward: list[Callable[[FloatArray], FloatArray]] = []
         backward: list[Callable[[Any], Any]] = []
