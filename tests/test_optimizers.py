@@ -360,3 +360,19 @@ def test_plain_sgd_follows_learning_rate_and_dtype_changes():
         for name, value in network.get_parameters().items():
             assert value.dtype == np.dtype(dtype)
             np.testing.assert_array_equal(value, before[name] - gradients[name] * np.asarray(rate, dtype=dtype))
+
+
+@pytest.mark.parametrize("rate", [np.float64(0.037), np.float32(0.037), 0.037], ids=["float64", "float32", "float"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_plain_sgd_multiplies_as_numpy_promotes(rate, dtype):
+    # A NumPy scalar learning rate keeps its own dtype in the product, as it does in the per-parameter update.
+    optimizer = gn.SGD(learning_rate=0.5)
+    optimizer.learning_rate = rate
+    network = gn.mlp([2, 3, 1], seed=0, dtype=dtype)
+    before = network.get_parameters()
+    network.loss_and_backward(network.prepare_input(LESSON_X), LESSON_T.astype(dtype), gn.get_loss("mse"))
+    gradients = {name: grad.copy() for name, grad in network.gradients()}
+    optimizer.step(network.slots())
+    for name, value in network.get_parameters().items():
+        expected = before[name] - np.multiply(gradients[name], rate, out=np.empty_like(gradients[name]))
+        np.testing.assert_array_equal(value, expected, err_msg=name)

@@ -89,8 +89,10 @@ class Optimizer:
         # Set by compute_updates: _apply then collects each update here instead of applying it.
         self._pending: list[PendingUpdate] | None = None
         self._changes: dict[str, FloatArray] = {}
-        # The learning rate, and it as a 0-d array of the parameters' dtype (see SGD._flat_change).
-        self._rate: tuple[float, FloatArray] = (self.learning_rate, np.asarray(self.learning_rate))
+        # The learning rate and the parameters' dtype that SGD._flat_change last saw, and the rate
+        # as a 0-d array of the dtype that NumPy computes their product in.
+        self._rate: tuple[float, np.dtype[Any] | None, FloatArray] = (
+            self.learning_rate, None, np.asarray(self.learning_rate))
         # Texts of traced updates, which depend only on their key (see _record_update and _traced_plain_step).
         self._trace_texts: dict[tuple[str, str, str, tuple[str, ...], float], QuantityTexts] = {}
         self._plain_texts: dict[tuple[object, ...], tuple[QuantityTexts, ...]] = {}
@@ -376,11 +378,13 @@ class SGD(Optimizer):
     def _flat_change(self, flat: FlatBuffers) -> FloatArray:
         """Return ``learning_rate · g`` for the flat gradient array, in this optimizer's array for it."""
         change = self._change_array(ALL_PARAMETERS, flat.params)
-        learning_rate, rate = self._rate
-        if learning_rate != self.learning_rate or rate.dtype is not change.dtype:
-            # NumPy multiplies a small array by a 0-d array of its dtype faster than by a Python float.
-            rate = np.asarray(self.learning_rate, dtype=change.dtype)
-            self._rate = (self.learning_rate, rate)
+        learning_rate, dtype, rate = self._rate
+        if learning_rate is not self.learning_rate or dtype is not change.dtype:
+            # NumPy multiplies a small array by a 0-d array of its dtype faster than by a Python
+            # float. A NumPy scalar rate of a wider dtype keeps it, as in np.multiply(grads, rate).
+            learning_rate = self.learning_rate
+            rate = np.asarray(learning_rate, dtype=np.result_type(change.dtype, learning_rate))
+            self._rate = (learning_rate, change.dtype, rate)
         np.multiply(flat.grads, rate, out=change)
         return change
 
