@@ -66,9 +66,9 @@ class Layer:
         """Return ``(forward, backward)`` for a network's planned training pass.
 
         ``forward(x)`` writes this layer's output into ``output`` and
-        ``backward(grad)`` computes dL/d(input). A layer whose backward is
-        elementwise (every layer but Dense) writes it over ``grad``, and
-        ``input_grad`` is None. The network builds these once per batch size,
+        ``backward(grad)`` computes dL/d(input). Every layer but Dense keeps
+        its input's shape, so its backward writes dL/d(input) over ``grad``
+        and ``input_grad`` is None. The network builds these once per batch size,
         and again when a parameter or gradient array is replaced, so they may
         hold the layer's arrays and constants made beforehand. They must set
         the same caches as :meth:`forward` and compute the same numbers.
@@ -395,8 +395,7 @@ class ReLU(Activation):
     penalty or a layer's forward or backward takes no ``out`` argument.
     The derivative does not change, because ``a > 0`` exactly where
     ``z > 0``. A trace keeps a copy of z taken before. A subclass of ReLU,
-    and a ReLU after a Dense subclass that overrides forward or backward,
-    keep z in an array of its own.
+    and a ReLU after any Dense subclass, keep z in an array of its own.
     """
 
     kind = "relu"

@@ -131,8 +131,8 @@ def all_finite(array: AnyArray) -> bool:
     if array.dtype.kind != "f":
         return True
     if array.size <= _FEW:
-        # For a handful of elements Python's own check is quicker than one NumPy call, and so is
-        # the sum, as in the general case.
+        # For a handful of elements Python's own sum and check are quicker than one NumPy call.
+        # The sum decides first, as in the general case below.
         values = array.ravel().tolist()
         return math.isfinite(sum(values)) or all(map(math.isfinite, values))
     with np.errstate(over="ignore", invalid="ignore"):  # huge finite values may overflow the sum
