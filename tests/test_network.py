@@ -562,3 +562,11 @@ def test_plans_release_replaced_arrays():
     del replaced
     gc.collect()
     assert released() is None
+
+
+def test_unprepared_targets_of_wrong_shape_raise():
+    # (N,) targets for an (N, 1) output broadcast y - t to (N, N) unless the shape is checked.
+    network = gn.mlp([2, 3, 1], seed=0, dtype="float64")
+    X = np.ones((4, 2))
+    with pytest.raises(gn.InvalidInputError, match=r"shape \(4, 4\); expected the network output's shape \(4, 1\)"):
+        network.loss_and_backward(X, np.zeros(4), gn.get_loss("mse"))

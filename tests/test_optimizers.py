@@ -376,3 +376,19 @@ def test_plain_sgd_multiplies_as_numpy_promotes(rate, dtype):
     for name, value in network.get_parameters().items():
         expected = before[name] - np.multiply(gradients[name], rate, out=np.empty_like(gradients[name]))
         np.testing.assert_array_equal(value, expected, err_msg=name)
+
+
+def test_sgd_state_without_cached_rate_steps():
+    # An optimizer pickled by an older glassnet has no cached 0-d learning rate in its state.
+    network = lesson_network()
+    twin = lesson_network()
+    optimizer = gn.SGD(learning_rate=0.1)
+    optimizer.step(network.slots())  # caches the rate
+    older = gn.SGD.__new__(gn.SGD)
+    older.__dict__.update({key: value for key, value in optimizer.__dict__.items() if key != "_rate"})
+    for net, opt in ((network, optimizer), (twin, older)):
+        net.loss_and_backward(net.prepare_input(LESSON_X), LESSON_T, gn.get_loss("half-squared-error"))
+        opt.step(net.slots())
+    twin_parameters = twin.get_parameters()
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(value, twin_parameters[name])

@@ -645,12 +645,12 @@ class Sequential:
             backward = backward[1:]  # the output activation's derivative cancels against the loss's
         else:
             value, grad = loss.value_and_gradient(x, t)
-            if (type(loss) not in _OWN_LOSSES or grad.dtype is not self.dtype) and (
+            if (type(loss) not in _OWN_LOSSES or grad.dtype is not self.dtype or grad.shape != x.shape) and (
                     type(grad) is not np.ndarray or grad.dtype != self.dtype or grad.shape != x.shape
                     or not grad.flags.writeable or grad is x):
                 # A custom loss may return a list, another dtype, a read-only array or the output
-                # itself. A built-in loss returns the dtype that y - t promotes to, which differs
-                # for targets that skipped prepare_targets. The Dense layers below skip the
+                # itself. A built-in loss returns the dtype and shape that y - t broadcasts to, which
+                # differ for targets that skipped prepare_targets. The Dense layers below skip the
                 # conversion, and elementwise layers write into grad.
                 grad = _loss_gradient_array(loss, grad, x.shape, self.dtype)
         # The gradient arrays belong to this pass, so elementwise layers update them in place.

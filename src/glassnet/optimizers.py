@@ -79,6 +79,10 @@ class Optimizer:
     """
 
     name = "optimizer"
+    # The learning rate and the parameters' dtype that SGD._flat_change last saw, and the rate as a
+    # 0-d array of the dtype that NumPy computes their product in. A class attribute until the first
+    # flat step, so that an optimizer pickled before it existed still loads and steps.
+    _rate: tuple[float | None, np.dtype[Any] | None, FloatArray] = (None, None, np.asarray(0.0))
 
     def __init__(self, learning_rate: float = 0.01, clip_norm: float | None = None) -> None:
         self.learning_rate = _check_number(learning_rate, "learning_rate", minimum=0.0)
@@ -89,10 +93,6 @@ class Optimizer:
         # Set by compute_updates: _apply then collects each update here instead of applying it.
         self._pending: list[PendingUpdate] | None = None
         self._changes: dict[str, FloatArray] = {}
-        # The learning rate and the parameters' dtype that SGD._flat_change last saw, and the rate
-        # as a 0-d array of the dtype that NumPy computes their product in.
-        self._rate: tuple[float, np.dtype[Any] | None, FloatArray] = (
-            self.learning_rate, None, np.asarray(self.learning_rate))
         # Texts of traced updates, which depend only on their key (see _record_update and _traced_plain_step).
         self._trace_texts: dict[tuple[str, str, str, tuple[str, ...], float], QuantityTexts] = {}
         self._plain_texts: dict[tuple[object, ...], tuple[QuantityTexts, ...]] = {}
