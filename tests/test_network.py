@@ -570,3 +570,33 @@ def test_unprepared_targets_of_wrong_shape_raise():
     X = np.ones((4, 2))
     with pytest.raises(gn.InvalidInputError, match=r"shape \(4, 4\); expected the network output's shape \(4, 1\)"):
         network.loss_and_backward(X, np.zeros(4), gn.get_loss("mse"))
+
+
+def test_copy_keeps_subclass_methods():
+    network = gn.Sequential([_DoubledDense(3, 4, seed=1), gn.Tanh(), gn.Dense(4, 2, seed=2)], dtype="float32")
+    clone = network.copy(dtype="float64")
+    assert type(clone.layers[0]) is _DoubledDense
+    assert clone.dtype == np.float64
+    assert clone.layers[0].params["W"].dtype == np.float64
+    X = np.random.default_rng(3).standard_normal((5, 3))
+    np.testing.assert_allclose(clone.predict(X), network.predict(X), rtol=1e-5)
+    clone.step(X, np.zeros((5, 2)), "mse", gn.SGD(learning_rate=0.1))
+    assert not np.array_equal(clone.layers[0].params["W"], network.layers[0].params["W"].astype(np.float64))
+
+
+def test_gradcheck_checks_subclass_math():
+    # The check copies the network to float64, so a copy that lost the subclass would check plain Dense.
+    class BrokenDense(gn.Dense):
+        """A Dense layer whose backward halves dW, which the gradient check must catch."""
+
+        def backward(self, grad_output, out=None):
+            result = super().backward(grad_output, out)
+            self.grads["W"] *= 0.5
+            return result
+
+    X = np.random.default_rng(4).standard_normal((4, 3))
+    t = np.random.default_rng(5).standard_normal((4, 2))
+    doubled = gn.Sequential([_DoubledDense(3, 4, seed=1), gn.Tanh(), gn.Dense(4, 2, seed=2)])
+    assert gn.gradcheck(doubled, X, t, "mse").passed
+    broken = gn.Sequential([BrokenDense(3, 4, seed=1), gn.Tanh(), gn.Dense(4, 2, seed=2)])
+    assert not gn.gradcheck(broken, X, t, "mse").passed

@@ -8,6 +8,7 @@ the symbols of the trace (``step(..., trace=True)``).
 
 from __future__ import annotations
 
+import copy
 import inspect
 import math
 import weakref
@@ -189,7 +190,7 @@ class Sequential:
             and "out" in inspect.signature(layer.backward).parameters
             for layer in self.layers
         )
-        self._keeps_arrays = _layers_keep_arrays(self.layers)
+        self._built_in_layers = _only_built_in(self.layers)
         self._assign_symbols()
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -199,7 +200,7 @@ class Sequential:
         an array of its own, so the views are made again here.
         """
         self.__dict__.update(state)
-        self._keeps_arrays = _layers_keep_arrays(self.layers)
+        self._built_in_layers = _only_built_in(self.layers)
         self._flat = self._gather_into_flat_buffers()
         self._slots = None
         self._workspace = {}
@@ -368,9 +369,16 @@ class Sequential:
         return {"dtype": self.dtype.name, "layers": [layer.config() for layer in self.layers]}
 
     def copy(self, dtype: DTypeLike | None = None) -> Sequential:
-        """Return an independent network with the same parameters, optionally in another dtype."""
+        """Return an independent network with the same parameters, optionally in another dtype.
+
+        A network of built-in layers is rebuilt from :meth:`config`. One with
+        a custom layer or a subclass, which the configuration records only
+        by kind, is deep-copied, so the copy runs the same methods.
+        """
         from .build import network_from_config
 
+        if not self._built_in_layers:
+            return Sequential(copy.deepcopy(self.layers), dtype=dtype or self.dtype)
         clone = network_from_config(self.config(), dtype=dtype or self.dtype)
         clone.set_parameters(self.get_parameters())
         return clone
@@ -756,7 +764,7 @@ class Sequential:
         slots = self._current_slots()
         if not trace and not l2 and self._writes_into_out:
             value = self._untraced_loss_and_backward(X, t, loss, slots=slots)
-            if not self._keeps_arrays:
+            if not self._built_in_layers:
                 slots = self._current_slots()  # a custom layer may have assigned new gradient arrays
             optimizer.step(slots)
             return value
@@ -775,7 +783,7 @@ class Sequential:
 
         value = self.loss_and_backward(X, t, loss, record, l2)
 
-        if not self._keeps_arrays:
+        if not self._built_in_layers:
             slots = self._current_slots()  # a custom layer may have assigned new gradient arrays
         optimizer.step(slots, record)
         if record is None:
@@ -789,11 +797,14 @@ class Sequential:
         return record
 
 
-def _layers_keep_arrays(layers: Iterable[Layer]) -> bool:
-    """Return whether every layer is a built-in one, so a step's slots stay current from start to end.
+def _only_built_in(layers: Iterable[Layer]) -> bool:
+    """Return whether every layer is of a built-in class, not a subclass or a custom layer.
 
-    A custom layer's backward may assign new arrays to ``grads`` (or its
-    forward to ``params``), and the optimizer must then get the new ones.
+    Built-in layers write into the arrays of ``params`` and ``grads``, so a
+    step's slots stay current from start to end. A custom layer's backward
+    may assign new arrays to ``grads`` (or its forward to ``params``), and
+    the optimizer must then get the new ones. :meth:`Sequential.config`
+    also names only built-in layers.
     """
     return all(type(layer) in _OWN_LAYERS for layer in layers)
 
