@@ -600,3 +600,42 @@ def test_gradcheck_checks_subclass_math():
     assert gn.gradcheck(doubled, X, t, "mse").passed
     broken = gn.Sequential([BrokenDense(3, 4, seed=1), gn.Tanh(), gn.Dense(4, 2, seed=2)])
     assert not gn.gradcheck(broken, X, t, "mse").passed
+
+
+def test_network_from_last_layers_shares_them():
+    network = gn.mlp([2, 3, 3, 1], seed=0, dtype="float32")
+    head = gn.Sequential(network.layers[2:])
+    assert head.dtype == np.float32  # the layers' network's dtype
+    X = np.random.default_rng(0).standard_normal((4, 2)).astype(np.float32)
+    t = np.zeros((4, 1), dtype=np.float32)
+    hidden = np.random.default_rng(1).standard_normal((4, 3)).astype(np.float32)
+    twin = network.copy()
+    for _ in range(2):
+        trace = network.step(X, t, "mse", trace=True)
+        assert trace.symbols()[:6] == ["W1", "b1", "W2", "b2", "W3", "b3"]
+        twin.step(X, t, "mse")
+        head_trace = head.step(hidden, t, "mse", trace=True)
+        assert head_trace.symbols()[:4] == ["W1", "b1", "W2", "b2"]
+        # The head trains the shared layers too, so apply its update to the twin as well.
+        twin.layers[2].params["W"][...] = network.layers[2].params["W"]
+        twin.layers[2].params["b"][...] = network.layers[2].params["b"]
+        twin.layers[4].params["W"][...] = network.layers[4].params["W"]
+        twin.layers[4].params["b"][...] = network.layers[4].params["b"]
+    # The head used the layers last; asking the network for its parameters names them back.
+    assert list(network.get_parameters()) == ["dense1.W", "dense1.b", "dense2.W", "dense2.b", "dense3.W", "dense3.b"]
+    assert [layer.name for layer in network.layers] == ["dense1", "relu1", "dense2", "relu2", "dense3"]
+    np.testing.assert_array_equal(network.layers[0].params["W"], twin.layers[0].params["W"])
+    np.testing.assert_array_equal(network.predict(X), twin.predict(X))
+
+
+def test_shared_layer_of_other_dtype_raises():
+    network = gn.mlp([2, 3, 1], seed=0, dtype="float32")
+    with pytest.raises(gn.InvalidInputError, match=r"belongs to a float32 network.*network.copy\(dtype=...\)"):
+        gn.Sequential(network.layers[:2], dtype="float64")
+    assert network.layers[0].params["W"].dtype == np.float32
+
+
+def test_same_layer_twice_raises():
+    dense = gn.Dense(3, 3)
+    with pytest.raises(gn.InvalidInputError, match=r"layers\[2\] is the same dense layer object as layers\[0\]"):
+        gn.Sequential([dense, gn.ReLU(), dense])

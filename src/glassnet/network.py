@@ -50,6 +50,9 @@ DISPLAY_NAMES = {
 # output's too, unless the targets skipped prepare_targets and have another.
 _OWN_LOSSES = frozenset(LOSSES.values())
 
+# The network each layer belongs to, which _build checks so that two live networks never share one.
+_OWNERS: weakref.WeakKeyDictionary[Layer, weakref.ref[Sequential]] = weakref.WeakKeyDictionary()
+
 # The built-in layers, whose forward and backward write into the arrays in params and grads
 # and never assign new ones.
 _OWN_LAYERS = frozenset({Dense, Dropout, *ACTIVATIONS.values()})
@@ -111,21 +114,31 @@ class Sequential:
     ----------
     layers : list of Layer
         Must start with a Dense layer; each activation follows a Dense layer.
-    dtype : str or numpy dtype
+        Layers of another live network are shared with it, parameters
+        included, as when a network is built from another's first layers to
+        look at its hidden activations.
+    dtype : str or numpy dtype, optional
         Float dtype of every parameter and computation: ``"float64"`` (the
         default here, for exact teaching values and gradient checks) or
         ``"float32"`` (the default of the training front ends, for speed).
+        Without it, layers of another network keep that network's dtype.
         Inputs of another dtype are converted, never the other way round.
     """
 
-    def __init__(self, layers: Iterable[Layer], dtype: DTypeLike = "float64") -> None:
-        self.dtype = check_dtype(dtype)
+    # Counts the times any network named its layers; a network whose _named differs checks its own.
+    _naming = 0
+
+    def __init__(self, layers: Iterable[Layer], dtype: DTypeLike | None = None) -> None:
         if isinstance(layers, (Layer, str, bytes)) or not hasattr(layers, "__iter__"):
             raise InvalidTypeError(
                 f"layers={layers!r} is not a list of layers; wrap them in a list, "
                 "e.g. Sequential([Dense(2, 3), ReLU(), Dense(3, 1)])"
             )
         self.layers = list(layers)
+        if dtype is None:
+            owners = (_owner(layer) for layer in self.layers if isinstance(layer, Layer))
+            dtype = next((owner.dtype for owner in owners if owner is not None), np.dtype(np.float64))
+        self.dtype: np.dtype[Any] = check_dtype(dtype)
         self._build()
 
     # ------------------------------------------------------------------ building
@@ -133,16 +146,29 @@ class Sequential:
     def _build(self) -> None:
         if not self.layers:
             raise InvalidInputError("a network needs at least one layer; start with Dense(in_features, out_features)")
+        seen: dict[int, int] = {}
         for position, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise InvalidTypeError(
                     f"layers[{position}] is a {type(layer).__name__}; expected a glassnet layer such as Dense or ReLU"
                 )
+            earlier = seen.setdefault(id(layer), position)
+            if earlier != position:
+                raise InvalidInputError(
+                    f"layers[{position}] is the same {layer.kind} layer object as layers[{earlier}]; "
+                    "each position needs a layer of its own, e.g. a new Dense(...) or copy.deepcopy(layer)"
+                )
+            owner = _owner(layer)
+            if owner is not None and owner is not self and owner.dtype != self.dtype:
+                raise InvalidInputError(
+                    f"layers[{position}] ({layer.name}) belongs to a {owner.dtype.name} network, and sharing it "
+                    f"with this {self.dtype.name} one would convert that network's parameters. Give this network "
+                    "copies of its layers: network.copy(dtype=...) or Sequential(copy.deepcopy(layers), dtype=...)"
+                )
         if not isinstance(self.layers[0], Dense):
             raise InvalidInputError(
                 f"the first layer is {self.layers[0].kind}; a network must start with a Dense layer"
             )
-        number = 0
         previous: Dense | None = None
         for position, layer in enumerate(self.layers):
             if isinstance(layer, Dense):
@@ -151,22 +177,16 @@ class Sequential:
                         f"layers[{position}] takes {layer.in_features} inputs but the Dense layer before it has "
                         f"{previous.out_features} outputs; make them equal"
                     )
-                number += 1
                 previous = layer
-                layer.name = f"dense{number}"
             elif isinstance(layer, Activation) and not isinstance(self.layers[position - 1], Dense):
                 raise InvalidInputError(
                     f"layers[{position}] ({layer.kind}) follows {self.layers[position - 1].kind}; "
                     "each activation must directly follow a Dense layer"
                 )
-            else:
-                layer.name = f"{layer.kind}{number}"
-            layer.number = number
+        for layer in self.layers:
             layer.astype(self.dtype)
         self.dense_layers = [layer for layer in self.layers if isinstance(layer, Dense)]
-        for layer in self.dense_layers:
-            layer.compute_input_grad = True
-        self.dense_layers[0].compute_input_grad = False
+        self._name_layers()
         self.in_features = self.dense_layers[0].in_features
         self.out_features = self.dense_layers[-1].out_features
         self._slot_names = [
@@ -191,7 +211,6 @@ class Sequential:
             for layer in self.layers
         )
         self._built_in_layers = _only_built_in(self.layers)
-        self._assign_symbols()
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Restore a pickled or deep-copied network and gather its parameters into new flat buffers.
@@ -200,6 +219,7 @@ class Sequential:
         an array of its own, so the views are made again here.
         """
         self.__dict__.update(state)
+        self._name_layers()  # the layers are copies, which no other network has renamed
         self._built_in_layers = _only_built_in(self.layers)
         self._flat = self._gather_into_flat_buffers()
         self._slots = None
@@ -245,6 +265,45 @@ class Sequential:
             start += padded_size(stop - start, self.dtype)
         return FlatBuffers(params, grads, tuple(layout), tuple(views))
 
+    def _name_layers(self) -> None:
+        """Give every layer this network's name, number, trace symbols and input-gradient flag.
+
+        Two networks may share layer objects, for instance one built from
+        another's first layers to look at its hidden activations. Each of
+        these attributes can hold one network's value only, so the network
+        that uses a layer next puts back its own (see :meth:`_claim`).
+        """
+        number = 0
+        for layer in self.layers:
+            if isinstance(layer, Dense):
+                number += 1
+                layer.name = f"dense{number}"
+                layer.compute_input_grad = number > 1  # the first Dense layer skips dL/dx
+            else:
+                layer.name = f"{layer.kind}{number}"
+            layer.number = number
+        self._assign_symbols()
+        owner = weakref.ref(self)
+        for layer in self.layers:
+            _OWNERS[layer] = owner
+        # Every other network checks its layers again before its next use.
+        Sequential._naming += 1
+        self._named = Sequential._naming
+
+    def _ensure_named(self) -> None:
+        """Name the layers again if a network built since from some of them renamed them.
+
+        The training and forward methods make the same test inline.
+        """
+        if self._named != Sequential._naming:
+            self._claim()
+
+    def _claim(self) -> None:
+        if any(_owner(layer) is not self for layer in self.layers):
+            self._name_layers()
+        else:
+            self._named = Sequential._naming
+
     def _assign_symbols(self) -> None:
         last = len(self.layers) - 1
         below = "X"
@@ -276,12 +335,14 @@ class Sequential:
 
     def parameters(self) -> Iterator[tuple[str, FloatArray]]:
         """Yield ``(name, array)`` for every parameter, e.g. ``("dense1.W", W)``."""
+        self._ensure_named()
         for layer in self.layers:
             for key, value in layer.params.items():
                 yield f"{layer.name}.{key}", value
 
     def gradients(self) -> Iterator[tuple[str, FloatArray]]:
         """Yield ``(name, array)`` for every gradient, named like :meth:`parameters`."""
+        self._ensure_named()
         for layer in self.layers:
             for key, value in layer.grads.items():
                 yield f"{layer.name}.{key}", value
@@ -400,6 +461,7 @@ class Sequential:
         return f"Sequential([\n  {inner}\n], dtype={self.dtype.name!r})"
 
     def _repr_html_(self) -> str:
+        self._ensure_named()
         from .render.html import network_html
 
         return network_html(self)
@@ -437,6 +499,8 @@ class Sequential:
 
         The training loop calls this to check each data set once, not each batch.
         """
+        if self._named != Sequential._naming:
+            self._claim()
         if trace is not None:
             trace.add(_INPUT_TEXTS, x)
         for layer in self.layers:
@@ -462,6 +526,8 @@ class Sequential:
         backwards (used when the output activation is fused with the loss).
         Returns dL/dX, or None because the first Dense layer skips it.
         """
+        if self._named != Sequential._naming:
+            self._claim()
         if start is None:
             start = len(self.layers) - 1
         grad = grad_output
@@ -492,6 +558,8 @@ class Sequential:
         into work arrays that the next call reuses, and a trace records copies
         (see :meth:`_untraced_loss_and_backward`).
         """
+        if self._named != Sequential._naming:
+            self._claim()
         # The planned pass skips the Dense layers' checks, so an input of another shape or dtype
         # takes the general pass, whose Dense.forward converts it or raises.
         planned = (self._writes_into_out and (trace is None or not l2) and type(X) is np.ndarray
@@ -750,6 +818,8 @@ class Sequential:
         float or Trace
             The loss before the update, or the full trace.
         """
+        if self._named != Sequential._naming:
+            self._claim()
         loss = get_loss(loss)
         if type(l2) is not float or l2 != 0.0:  # the default needs no check
             l2 = check_l2(l2)
@@ -795,6 +865,12 @@ class Sequential:
             for _, symbol, param, _ in slots
         }
         return record
+
+
+def _owner(layer: Layer) -> Sequential | None:
+    """Return the live network that last named ``layer``, or None."""
+    reference = _OWNERS.get(layer)
+    return None if reference is None else reference()
 
 
 def _only_built_in(layers: Iterable[Layer]) -> bool:
