@@ -639,3 +639,29 @@ def test_same_layer_twice_raises():
     dense = gn.Dense(3, 3)
     with pytest.raises(gn.InvalidInputError, match=r"layers\[2\] is the same dense layer object as layers\[0\]"):
         gn.Sequential([dense, gn.ReLU(), dense])
+
+
+def test_unhashable_custom_layer_trains_and_copies():
+    class Scale(gn.layers.Activation):
+        """Doubles its input; defines __eq__, so Python makes it unhashable."""
+
+        kind = "scale"
+
+        def __eq__(self, other):
+            return type(other) is type(self)
+
+        def forward(self, z, out=None):
+            self.z = z
+            self.a = np.multiply(z, 2.0, out=out)
+            return self.a
+
+        def local_derivative(self):
+            return np.full_like(self._require_forward(self.z), 2.0)
+
+    network = gn.Sequential([gn.Dense(2, 2, seed=0), Scale(), gn.Dense(2, 1, seed=1)])
+    X = np.array([[0.5, -1.0], [2.0, 0.3]])
+    t = np.array([[1.0], [0.0]])
+    assert gn.gradcheck(network, X, t, "mse").passed
+    head = gn.Sequential(network.layers[:2])
+    assert head.predict(X).shape == (2, 2)
+    assert np.isfinite(network.step(X, t, "mse"))

@@ -50,8 +50,6 @@ DISPLAY_NAMES = {
 # output's too, unless the targets skipped prepare_targets and have another.
 _OWN_LOSSES = frozenset(LOSSES.values())
 
-# The network each layer belongs to, which _build checks so that two live networks never share one.
-_OWNERS: weakref.WeakKeyDictionary[Layer, weakref.ref[Sequential]] = weakref.WeakKeyDictionary()
 
 # The built-in layers, whose forward and backward write into the arrays in params and grads
 # and never assign new ones.
@@ -283,9 +281,11 @@ class Sequential:
                 layer.name = f"{layer.kind}{number}"
             layer.number = number
         self._assign_symbols()
-        owner = weakref.ref(self)
         for layer in self.layers:
-            _OWNERS[layer] = owner
+            try:
+                layer._network = _NetworkReference(self)  # type: ignore[attr-defined]
+            except AttributeError:
+                pass  # a custom layer with __slots__ is not followed between networks
         # Every other network checks its layers again before its next use.
         Sequential._naming += 1
         self._named = Sequential._naming
@@ -867,9 +867,32 @@ class Sequential:
         return record
 
 
+class _NetworkReference:
+    """A layer's weak reference to the network that named it last.
+
+    A copy or a pickle of the layer starts without one, because the copy
+    belongs to no network yet. Kept on the layer, not in a mapping keyed by
+    layer, because a custom layer may define ``__eq__`` and so be unhashable.
+    """
+
+    __slots__ = ("network",)
+
+    def __init__(self, network: Sequential | None = None) -> None:
+        self.network = None if network is None else weakref.ref(network)
+
+    def __call__(self) -> Sequential | None:
+        return None if self.network is None else self.network()
+
+    def __reduce__(self) -> tuple[type[_NetworkReference], tuple[()]]:
+        return _NetworkReference, ()
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _NetworkReference:
+        return _NetworkReference()
+
+
 def _owner(layer: Layer) -> Sequential | None:
     """Return the live network that last named ``layer``, or None."""
-    reference = _OWNERS.get(layer)
+    reference: _NetworkReference | None = getattr(layer, "_network", None)
     return None if reference is None else reference()
 
 
