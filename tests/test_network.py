@@ -665,3 +665,21 @@ def test_unhashable_custom_layer_trains_and_copies():
     head = gn.Sequential(network.layers[:2])
     assert head.predict(X).shape == (2, 2)
     assert np.isfinite(network.step(X, t, "mse"))
+
+
+def test_second_view_keeps_dtype_after_first_is_gone():
+    network = gn.mlp([2, 3, 3, 1], seed=0, dtype="float32")
+    for _ in range(2):
+        head = gn.Sequential(network.layers[2:])  # a short-lived view, collected before the next one
+        assert head.dtype == np.float32
+        del head
+    assert [array.dtype for _, array in network.parameters()] == [np.float32] * 6
+
+
+def test_other_dtype_raises_after_view_is_gone():
+    network = gn.mlp([2, 3, 3, 1], seed=0, dtype="float32")
+    head = gn.Sequential(network.layers[2:])
+    del head
+    with pytest.raises(gn.InvalidInputError, match="belongs to a float32 network"):
+        gn.Sequential(network.layers[2:], dtype="float64")
+    assert network.layers[2].params["W"].dtype == np.float32

@@ -134,8 +134,8 @@ class Sequential:
             )
         self.layers = list(layers)
         if dtype is None:
-            owners = (_owner(layer) for layer in self.layers if isinstance(layer, Layer))
-            dtype = next((owner.dtype for owner in owners if owner is not None), np.dtype(np.float64))
+            networks = (network for layer in self.layers if isinstance(layer, Layer) for network in _networks(layer))
+            dtype = next((network.dtype for network in networks), np.dtype(np.float64))
         self.dtype: np.dtype[Any] = check_dtype(dtype)
         self._build()
 
@@ -156,8 +156,8 @@ class Sequential:
                     f"layers[{position}] is the same {layer.kind} layer object as layers[{earlier}]; "
                     "each position needs a layer of its own, e.g. a new Dense(...) or copy.deepcopy(layer)"
                 )
-            owner = _owner(layer)
-            if owner is not None and owner is not self and owner.dtype != self.dtype:
+            owner = next((network for network in _networks(layer) if network.dtype != self.dtype), None)
+            if owner is not None:
                 raise InvalidInputError(
                     f"layers[{position}] ({layer.name}) belongs to a {owner.dtype.name} network, and sharing it "
                     f"with this {self.dtype.name} one would convert that network's parameters. Give this network "
@@ -282,10 +282,13 @@ class Sequential:
             layer.number = number
         self._assign_symbols()
         for layer in self.layers:
-            try:
-                layer._network = _NetworkReference(self)  # type: ignore[attr-defined]
-            except AttributeError:
-                pass  # a custom layer with __slots__ is not followed between networks
+            reference: _NetworkReference | None = getattr(layer, "_network", None)
+            if reference is None:
+                try:
+                    reference = layer._network = _NetworkReference()  # type: ignore[attr-defined]
+                except AttributeError:
+                    continue  # a custom layer with __slots__ is not followed between networks
+            reference.name(self)
         # Every other network checks its layers again before its next use.
         Sequential._naming += 1
         self._named = Sequential._naming
@@ -868,26 +871,41 @@ class Sequential:
 
 
 class _NetworkReference:
-    """A layer's weak reference to the network that named it last.
+    """A layer's weak references to the live networks that contain it and to the one that named it last.
 
-    A copy or a pickle of the layer starts without one, because the copy
+    _build reads the networks, so that a network built from another's
+    layers takes its dtype and two live networks of different dtypes never
+    share a layer, even after the network that named the layer last is gone.
+    A copy or a pickle of the layer starts without any, because the copy
     belongs to no network yet. Kept on the layer, not in a mapping keyed by
     layer, because a custom layer may define ``__eq__`` and so be unhashable.
     """
 
-    __slots__ = ("network",)
+    __slots__ = ("networks", "named_by")
 
-    def __init__(self, network: Sequential | None = None) -> None:
-        self.network = None if network is None else weakref.ref(network)
+    def __init__(self) -> None:
+        self.networks: weakref.WeakSet[Sequential] = weakref.WeakSet()
+        self.named_by: weakref.ref[Sequential] | None = None
+
+    def name(self, network: Sequential) -> None:
+        """Record that ``network`` contains the layer and has just given it its names."""
+        self.networks.add(network)
+        self.named_by = weakref.ref(network)
 
     def __call__(self) -> Sequential | None:
-        return None if self.network is None else self.network()
+        return None if self.named_by is None else self.named_by()
 
     def __reduce__(self) -> tuple[type[_NetworkReference], tuple[()]]:
         return _NetworkReference, ()
 
     def __deepcopy__(self, memo: dict[int, object]) -> _NetworkReference:
         return _NetworkReference()
+
+
+def _networks(layer: Layer) -> list[Sequential]:
+    """Return the live networks that contain ``layer``."""
+    reference: _NetworkReference | None = getattr(layer, "_network", None)
+    return [] if reference is None else list(reference.networks)
 
 
 def _owner(layer: Layer) -> Sequential | None:
