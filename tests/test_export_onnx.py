@@ -244,3 +244,11 @@ def test_cli_export_missing_file_fails(tmp_path, capsys):
     assert status == 2
     assert "missing.glassnet" in capsys.readouterr().err
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_export_after_view_renamed_layers():
+    network = gn.mlp([3, 4, 4, 2], activation="tanh", seed=0)
+    gn.Sequential(network.layers[2:])  # names the shared layers dense1 and dense2 for itself
+    X = inputs(3)
+    outputs = run_onnx(to_onnx(network), X)
+    np.testing.assert_allclose(next(iter(outputs.values())), network.predict(X), rtol=TOLERANCE, atol=TOLERANCE)

@@ -388,3 +388,13 @@ def test_latex_text_replacements():
     from glassnet.render.latex import latex_text
 
     assert latex_text("√v + sqrt(v)") == r"\operatorname{sqrt}v + \operatorname{sqrt}(v)"
+
+
+def test_network_svg_after_view_renamed_layers():
+    from glassnet.render.svg import network_svg
+
+    network = gn.mlp([2, 3, 3, 1], activation="tanh", seed=1, dtype="float64")
+    expected = network_svg(network)
+    gn.Sequential(network.layers[2:])  # names the shared layers dense1, tanh1 and dense2 for itself
+    assert network_svg(network) == expected
+    assert "tanh" in network_html(network)

@@ -56,6 +56,14 @@ def export_source(model: Any) -> ExportSource:
     NotFittedError
         When ``model`` is a glassnet estimator that was not fitted.
     """
+    source = _gather_source(model)
+    # The exporters read the layers' names and numbers, which a network built since from some
+    # of these layers may have replaced with its own.
+    source.network._ensure_named()
+    return source
+
+
+def _gather_source(model: Any) -> ExportSource:
     from ..model import Model
 
     if isinstance(model, Sequential):

@@ -102,6 +102,7 @@ def structure_from_trace(trace: Trace) -> Structure:
 
 def structure_from_network(network: Sequential) -> Structure:
     """Return the layer widths and activation names of a Sequential network."""
+    network._ensure_named()  # another network may have renumbered shared layers since this one used them
     sizes = [network.dense_layers[0].in_features]
     activations: list[str] = []
     for dense in network.dense_layers:

@@ -107,6 +107,7 @@ def trace_html(trace: Trace, precision: int = 8) -> str:
 
 def network_html(network: Sequential, precision: int = 6) -> str:
     """Return an HTML fragment for a Sequential network: diagram, layer table and parameters."""
+    network._ensure_named()  # another network may have renamed shared layers since this one used them
     rows = ["<table class='gn-table'><tr><th>layer</th><th>kind</th><th>shape</th><th>parameters</th></tr>"]
     for layer in network.layers:
         shape = ""
