@@ -277,3 +277,17 @@ def test_save_checkpoint_without_epoch_rng_state_rejected(tmp_path):
     with pytest.raises(InvalidInputError, match="epoch 1 but has epoch_rng_state=None"):
         save_checkpoint(path, state)
     assert not path.exists()
+
+
+def test_checkpoint_rejects_custom_layer(tmp_path):
+    class Doubled(gn.Dense):
+        def forward(self, x, out=None):
+            return 2.0 * super().forward(x)
+
+    network = gn.Sequential([Doubled(2, 3, seed=0), gn.ReLU(), gn.Dense(3, 1, seed=1)])
+    X = np.ones((4, 2))
+    t = np.zeros((4, 1))
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(gn.InvalidInputError, match=r"layers\[0\] is a Doubled.*pickle"):
+        fit(network, X, t, loss="mse", epochs=1, batch_size=2, callbacks=[CheckpointEvery(path, 1)])
+    assert not path.exists()

@@ -540,3 +540,31 @@ def test_load_model_rejects_non_string_loss(tmp_path):
     _edit_metadata(path, tmp_path / "edited.glassnet", lambda metadata: metadata.update(loss=5))
     with pytest.raises(ModelFileError, match="loss=5 is not known"):
         load_model(tmp_path / "edited.glassnet")
+
+
+class _DoubledDense(gn.Dense):
+    """A Dense layer whose output is twice the plain one, which a file would load as plain Dense."""
+
+    def forward(self, x, out=None):
+        return 2.0 * super().forward(x)
+
+
+class _Softplus(gn.layers.Activation):
+    kind = "softplus"
+
+    def forward(self, z, out=None):
+        self.z = z
+        self.a = np.logaddexp(0.0, z)
+        return self.a
+
+    def local_derivative(self):
+        return 1.0 / (1.0 + np.exp(-self.z))
+
+
+@pytest.mark.parametrize("layer", [_DoubledDense(3, 3, seed=1), _Softplus()], ids=["subclass", "custom"])
+def test_save_network_rejects_layer_file_cannot_record(layer, tmp_path):
+    network = gn.Sequential([gn.Dense(2, 3, seed=0), layer, gn.Dense(3, 1, seed=2)])
+    path = tmp_path / "custom.glassnet"
+    with pytest.raises(gn.InvalidInputError, match=rf"layers\[1\] is a {type(layer).__name__}.*pickle"):
+        gn.save_network(network, path)
+    assert not path.exists()

@@ -30,6 +30,7 @@ from ._typing import FloatArray, JSONDict, RunState, StrPath
 from .errors import InvalidInputError, ModelFileError
 from .serialization import (
     network_arrays,
+    network_config,
     network_from_file_parts,
     optimizer_from_file_parts,
     optimizer_parts,
@@ -130,7 +131,7 @@ def save_checkpoint(path: StrPath, state: RunState, *, config: JSONDict | None =
     optimizer_metadata, optimizer_arrays = optimizer_parts(state.optimizer)
     metadata = {
         "kind": "checkpoint",
-        "network": network.config(),
+        "network": network_config(network),
         "optimizer": optimizer_metadata,
         "training": {
             "epoch": point.epoch,

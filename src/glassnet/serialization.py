@@ -428,6 +428,25 @@ def _read_array(archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: str, sp
 # -------------------------------------------------------------- networks
 
 
+def network_config(network: Sequential) -> JSONDict:
+    """Return the network's configuration for a file, or raise InvalidInputError for a layer it cannot record.
+
+    The configuration stores a layer only by kind and loads it as the
+    built-in class of that kind, so a custom layer would make a file that
+    fails to load, and a subclass one that loads as its base class.
+    """
+    from .network import _OWN_LAYERS
+
+    for position, layer in enumerate(network.layers):
+        if type(layer) not in _OWN_LAYERS:
+            raise InvalidInputError(
+                f"layers[{position}] is a {type(layer).__name__}, which a glassnet file cannot record: the "
+                f"file stores only the kind {layer.kind!r} and loads the built-in layer of that kind. "
+                "Save this network with pickle instead, or build it from built-in layers"
+            )
+    return network.config()
+
+
 def network_arrays(network: Sequential, prefix: str = "network/") -> dict[str, FloatArray]:
     """Return the network's parameters as ``{prefix + name: array}``."""
     return {f"{prefix}{name}": value for name, value in network.parameters()}
@@ -511,7 +530,7 @@ def save_network(network: Sequential, path: StrPath) -> None:
     path : str or Path
         Written atomically; ``.glassnet`` is the usual suffix.
     """
-    write_archive(path, {"kind": "network", "network": network.config()}, network_arrays(network))
+    write_archive(path, {"kind": "network", "network": network_config(network)}, network_arrays(network))
 
 
 def load_network(path: StrPath) -> Sequential:
@@ -589,7 +608,7 @@ def save_model(model: Model, path: StrPath) -> None:
     arrays = network_arrays(model.network)
     metadata: JSONDict = {
         "kind": "model",
-        "network": model.network.config(),
+        "network": network_config(model.network),
         "task": model.task,
         "loss": model.loss,
         "class_names": _builtin_list(model.class_names),
