@@ -584,6 +584,23 @@ def test_copy_keeps_subclass_methods():
     assert not np.array_equal(clone.layers[0].params["W"], network.layers[0].params["W"].astype(np.float64))
 
 
+def test_copy_maps_layer_reference_to_network():
+    # A custom layer that keeps a reference to its network, which a copy must point at the copy.
+    class Watched(gn.Dense):
+        pass
+
+    network = gn.Sequential([Watched(3, 4, seed=1), gn.Tanh(), gn.Dense(4, 2, seed=2)], dtype="float32")
+    network.layers[0].network = network
+    clone = network.copy(dtype="float64")
+    assert clone.dtype == np.float64
+    assert clone.layers[0].network is clone
+    assert network.layers[0].params["W"].dtype == np.float32
+    X = np.random.default_rng(4).standard_normal((4, 3))
+    t = np.random.default_rng(5).standard_normal((4, 2))
+    with pytest.warns(UserWarning, match="float64 copy"):
+        assert gn.gradcheck(network, X, t, "mse").passed
+
+
 def test_gradcheck_checks_subclass_math():
     # The check copies the network to float64, so a copy that lost the subclass would check plain Dense.
     class BrokenDense(gn.Dense):

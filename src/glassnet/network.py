@@ -442,7 +442,14 @@ class Sequential:
         from .build import network_from_config
 
         if not self._built_in_layers:
-            return Sequential(copy.deepcopy(self.layers), dtype=dtype or self.dtype)
+            # Copying the network, not only its layers, makes a layer's reference to this
+            # network point at the copy, and restores every layer before the copy's __setstate__.
+            clone = copy.deepcopy(self)
+            target = check_dtype(dtype or self.dtype)
+            if target != clone.dtype:
+                clone.dtype = target
+                clone._build()
+            return clone
         clone = network_from_config(self.config(), dtype=dtype or self.dtype)
         clone.set_parameters(self.get_parameters())
         return clone
