@@ -700,3 +700,32 @@ def test_other_dtype_raises_after_view_is_gone():
     with pytest.raises(gn.InvalidInputError, match="belongs to a float32 network"):
         gn.Sequential(network.layers[2:], dtype="float64")
     assert network.layers[2].params["W"].dtype == np.float32
+
+
+class _HalfSigmoid(gn.Sigmoid):
+    """``a = sigmoid(z / 2)``: a Sigmoid subclass that computes another function."""
+
+    def forward(self, z, out=None):
+        self.z = z
+        self.a = np.divide(1.0, 1.0 + np.exp(-z / 2), out=out)
+        return self.a
+
+    def local_derivative(self):
+        return 0.5 * self.a * (1.0 - self.a)
+
+    def backward(self, grad_output, out=None):
+        return np.multiply(grad_output, self.local_derivative(), out=out)
+
+
+def test_sigmoid_subclass_output_is_not_fused():
+    network = gn.Sequential([gn.Dense(3, 4, seed=0), gn.Tanh(), gn.Dense(4, 1, seed=1), _HalfSigmoid()])
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((6, 3))
+    t = (rng.random((6, 1)) > 0.5).astype(np.float64)
+    loss = gn.get_loss("binary-cross-entropy")
+    assert not network.is_fused(loss)
+    y = network.predict(X)
+    expected = float(np.mean(-(t * np.log(y) + (1.0 - t) * np.log(1.0 - y))))
+    assert network.copy().step(X, t, loss, gn.SGD(0.1)) == pytest.approx(expected, rel=1e-12)
+    assert network.copy().step(X, t, loss, gn.SGD(0.1), trace=True).loss == pytest.approx(expected, rel=1e-12)
+    assert gn.gradcheck(network, X, t, loss).passed

@@ -550,9 +550,14 @@ class Sequential:
         return grad
 
     def is_fused(self, loss: Loss) -> bool:
-        """True when the last layer and ``loss`` are differentiated together."""
+        """True when the last layer and ``loss`` are differentiated together.
+
+        Only the built-in Sigmoid and Softmax classes fuse: the fused form
+        computes their function from the logits, so a subclass or a custom
+        layer of the same kind, which may compute another, keeps its own.
+        """
         last = self.layers[-1]
-        return loss.fuses_with is not None and last.kind == loss.fuses_with
+        return loss.fuses_with is not None and last.kind == loss.fuses_with and type(last) in _OWN_LAYERS
 
     def loss_and_backward(self, X: FloatArray, t: FloatArray, loss: Loss, trace: Trace | None = None,
                           l2: float = 0.0) -> float:
@@ -721,7 +726,8 @@ class Sequential:
 
         # The loss, and the gradient entering the backward pass.
         grad: FloatArray | None
-        fused = loss.fuses_with is not None and loss.fuses_with == layers[-1].kind
+        fused = (loss.fuses_with is not None and loss.fuses_with == layers[-1].kind
+                 and type(layers[-1]) in _OWN_LAYERS)  # as in is_fused
         if fused:
             value = self._fused_loss_value(loss, t)
             grad = np.subtract(x, t, out=delta)
