@@ -729,3 +729,39 @@ def test_sigmoid_subclass_output_is_not_fused():
     assert network.copy().step(X, t, loss, gn.SGD(0.1)) == pytest.approx(expected, rel=1e-12)
     assert network.copy().step(X, t, loss, gn.SGD(0.1), trace=True).loss == pytest.approx(expected, rel=1e-12)
     assert gn.gradcheck(network, X, t, loss).passed
+
+
+class _Mix(gn.layers.Layer):
+    """``x · M`` with a square parameter M: a custom layer that is not elementwise."""
+
+    kind = "mix"
+
+    def __init__(self, width, seed=0):
+        super().__init__()
+        self.params = {"M": np.random.default_rng(seed).standard_normal((width, width))}
+        self.grads = {"M": np.zeros((width, width))}
+
+    def forward(self, x, out=None):
+        self.x = x
+        return np.matmul(x, self.params["M"], out=out)
+
+    def backward(self, grad_output, out=None):
+        self.grads["M"][...] = self.x.T @ grad_output
+        return np.matmul(grad_output, self.params["M"].T, out=out)
+
+
+def test_custom_layer_after_activation_traces():
+    network = gn.Sequential([gn.Dense(3, 4, seed=0), gn.Tanh(), _Mix(4), gn.Dense(4, 2, seed=1)])
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((5, 3))
+    t = rng.standard_normal((5, 2))
+    untraced = network.copy()
+    trace = network.step(X, t, "mse", gn.SGD(0.1), trace=True)
+    outputs = [layer.symbols["output"] for layer in network.layers]
+    assert len(set(outputs)) == len(outputs)
+    hidden = np.tanh(X @ untraced.layers[0].params["W"] + untraced.layers[0].params["b"])
+    np.testing.assert_allclose(trace.value(outputs[1]), hidden, rtol=1e-12)
+    np.testing.assert_allclose(trace.value(outputs[2]), hidden @ untraced.layers[2].params["M"], rtol=1e-12)
+    untraced.step(X, t, "mse", gn.SGD(0.1))
+    for (name, traced_value), (_, untraced_value) in zip(network.parameters(), untraced.parameters()):
+        np.testing.assert_allclose(traced_value, untraced_value, rtol=1e-12, err_msg=name)

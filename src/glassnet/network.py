@@ -316,8 +316,12 @@ class Sequential:
                 output = f"z{k}"
             elif layer.kind == "dropout":
                 output = f"a{k}_dropped"
-            else:
+            elif isinstance(layer, Activation) or below.startswith("z"):
                 output = f"a{k}"
+            else:
+                # A custom layer after an activation: a{k} is taken, so its kind tells them apart.
+                # NOTE: two custom layers of one kind after the same Dense layer still share symbols.
+                output = f"a{k}_{layer.kind}"
             if position == last:
                 output = "y"
             if below.startswith("z"):
@@ -789,8 +793,10 @@ class Sequential:
                 backward.append(_dense_backward_texts(self, layer, batch_size))
             elif layer.kind == "dropout":
                 backward.append(None)
-            else:
+            elif isinstance(layer, Activation):
                 backward.append(_activation_backward_texts(self, layer))
+            else:
+                backward.append(_custom_backward_texts(self, layer))
         texts = _PassTexts(forward, target_texts, loss_texts, gradient, tuple(backward))
         self._trace_texts[key] = texts
         return texts
@@ -1096,17 +1102,22 @@ def _record_backward(network: Sequential, layer: Layer, grad_output: FloatArray 
                      f"{symbols['grad_output']} ⊙ mask{k}", cast(FloatArray, grad_input), "backward", layer=k,
                      inputs=(symbols["grad_output"], f"mask{k}"), operation="hadamard")
         return
-    texts = _cached_texts(network, ("backward", k, layer.kind), lambda: _activation_backward_texts(network, layer))
+    if isinstance(layer, Activation):
+        texts = _cached_texts(network, ("backward", k, layer.kind), lambda: _activation_backward_texts(network, layer))
+    else:
+        texts = _cached_texts(network, ("backward", k, layer.kind, layer.symbols["grad_input"]),
+                              lambda: _custom_backward_texts(network, layer))
     _add_backward_records(trace, layer, texts, grad_input)
 
 
 def _add_backward_records(trace: Trace, layer: Layer, texts: tuple[QuantityTexts, ...],
                           grad_input: FloatArray | None) -> None:
-    """Record a Dense or activation layer's backward quantities with their prepared texts.
+    """Record a layer's backward quantities with their prepared texts.
 
     A Dense layer records dW, db and, unless it is the first layer, the
     gradient below; softmax records its delta alone; other activations record
-    their local derivative and delta.
+    their local derivative and delta. A custom layer records the gradient of
+    each parameter and the gradient below.
     """
     if isinstance(layer, Dense):
         trace.add(texts[0], layer.grads["W"])
@@ -1114,11 +1125,16 @@ def _add_backward_records(trace: Trace, layer: Layer, texts: tuple[QuantityTexts
         if grad_input is not None:
             trace.add(texts[2], grad_input)
         return
+    if not isinstance(layer, Activation):
+        for parameter_texts, key in zip(texts, layer.params):
+            trace.add(parameter_texts, layer.grads[key])
+        trace.add(texts[-1], cast(FloatArray, grad_input))
+        return
     # Only the first Dense layer passes back no gradient, so an activation's grad_input is an array.
     if len(texts) == 1:  # softmax: the delta alone
         trace.add(texts[0], cast(FloatArray, grad_input))
         return
-    trace.add(texts[0], cast(Activation, layer).local_derivative())
+    trace.add(texts[0], layer.local_derivative())
     trace.add(texts[1], cast(FloatArray, grad_input))
 
 
@@ -1139,6 +1155,25 @@ def _dense_backward_texts(network: Sequential, layer: Dense,
         (symbols["grad_input"], f"gradient flowing into {_layer_title(network, k - 1)}", f"{delta} · W{k}ᵀ",
          "backward", k - 1, (delta, f"W{k}"), "matmul_transpose", ""),
     )
+
+
+def _custom_backward_texts(network: Sequential, layer: Layer) -> tuple[QuantityTexts, ...]:
+    """Return the texts of a custom layer's parameter gradients and of the gradient below it.
+
+    The engine has no formula for a custom layer, so each formula names its backward method.
+    """
+    k = layer.number
+    title = _layer_title(network, k)
+    symbols = layer.symbols
+    grad_output = symbols["grad_output"]
+    backward = f"{layer.kind}.backward({grad_output})"
+    texts: list[QuantityTexts] = [
+        (f"d{key}{k}", f"{title} {layer.kind} gradient of {key}", backward, "backward", k, (grad_output,), "", "")
+        for key in layer.params
+    ]
+    texts.append((symbols["grad_input"], f"gradient flowing into {title} below {layer.kind}", backward, "backward",
+                  k, (grad_output,), "", ""))
+    return tuple(texts)
 
 
 def _activation_backward_texts(network: Sequential, layer: Layer) -> tuple[QuantityTexts, ...]:
