@@ -29,14 +29,13 @@ from numpy.typing import ArrayLike
 
 from ._typing import FloatArray, JSONDict, RunState
 from .errors import InvalidInputError, InvalidTypeError
-from .layers import Dense
+from .layers import Activation, Dense
 from .losses import Loss, get_loss
 from .trace import Quantity, Trace
 from .training import Callback
 from .validation import check_positive_int, check_positive_number
 
 if TYPE_CHECKING:
-    from .layers import Activation
     from .network import Sequential
 
 logger = logging.getLogger(__name__)
@@ -271,10 +270,10 @@ def _collect_layers(network: Sequential, loss: Loss, with_gradients: bool, repor
                 health.weight_norm = _norm(layer.params["W"])
             report.layers.append(health)
             continue
-        if layer.kind == "dropout":
-            continue
-        # The layers left are activations, and forward has run, so their a and z are set.
-        activation = cast("Activation", layer)
+        if not isinstance(layer, Activation):
+            continue  # Dropout and custom layers other than activations have no dead or saturated check
+        # Forward has run, so the activation's a and z are set.
+        activation = layer
         units = cast("FloatArray", activation.a).shape[1]
         health = LayerHealth(layer.name, layer.kind, units)
         report.layers.append(health)
