@@ -17,6 +17,25 @@ def lesson_network(dtype="float64", hidden="relu"):
     )
 
 
+class MixLayer(gn.layers.Layer):
+    """``x · M`` with a square parameter M: a custom layer that is not elementwise."""
+
+    kind = "mix"
+
+    def __init__(self, width, seed=0):
+        super().__init__()
+        self.params = {"M": np.random.default_rng(seed).standard_normal((width, width))}
+        self.grads = {"M": np.zeros((width, width))}
+
+    def forward(self, x, out=None):
+        self.x = x
+        return np.matmul(x, self.params["M"], out=out)
+
+    def backward(self, grad_output, out=None):
+        self.grads["M"][...] = self.x.T @ grad_output
+        return np.matmul(grad_output, self.params["M"].T, out=out)
+
+
 LESSON_X = np.array([[0.1, 0.2]])
 LESSON_T = np.array([[1.0]])
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from conftest import MixLayer
 from glassnet.cli.main import main
 from glassnet.diagnose import HealthMonitor, diagnose
 from glassnet.netfile import lesson_path
@@ -337,27 +338,8 @@ def test_cli_diagnose_source_required(capsys, argv, pattern):
     assert re.search(pattern, err), err
 
 
-class _Mix(gn.layers.Layer):
-    """``x · M`` with a square parameter M: a custom layer that is not an activation."""
-
-    kind = "mix"
-
-    def __init__(self, width):
-        super().__init__()
-        self.params = {"M": np.eye(width)}
-        self.grads = {"M": np.zeros((width, width))}
-
-    def forward(self, x, out=None):
-        self.x = x
-        return np.matmul(x, self.params["M"], out=out)
-
-    def backward(self, grad_output, out=None):
-        self.grads["M"][...] = self.x.T @ grad_output
-        return np.matmul(grad_output, self.params["M"].T, out=out)
-
-
 def test_diagnose_skips_custom_layer():
-    network = gn.Sequential([gn.Dense(3, 4, seed=0), gn.Tanh(), _Mix(4), gn.Dense(4, 2, seed=1)])
+    network = gn.Sequential([gn.Dense(3, 4, seed=0), gn.Tanh(), MixLayer(4), gn.Dense(4, 2, seed=1)])
     X = np.random.default_rng(0).standard_normal((5, 3))
     report = diagnose(network, X, np.zeros((5, 2)), "mse")
     assert [layer.name for layer in report.layers] == ["dense1", "tanh1", "dense2"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from conftest import LESSON_T, LESSON_X, lesson_network
+from conftest import LESSON_T, LESSON_X, MixLayer, lesson_network
 from glassnet.training import fit
 
 
@@ -313,16 +313,14 @@ class _SteepSigmoid(gn.Sigmoid):
 
 
 @pytest.mark.parametrize("activation", [gn.Sigmoid, gn.ReLU, gn.Tanh, _SteepSigmoid])
-def test_planned_pass_calls_subclass_methods_and_matches_general(activation):
+def test_planned_pass_matches_general(activation):
     network = gn.Sequential([gn.Dense(3, 4, seed=0), activation(), gn.Dense(4, 2, seed=1)], dtype="float64")
     X = np.random.default_rng(2).standard_normal((5, 3))
     t = np.random.default_rng(3).standard_normal((5, 2))
     loss = gn.get_loss("mse")
-    planned_value = network.loss_and_backward(X, t, loss)
-    planned = {name: grad.copy() for name, grad in network.gradients()}
-    general_value = network.loss_and_backward(X.view(_GeneralPassArray), t, loss)
+    (planned_value, planned), (general_value, general) = planned_and_general(network, X, t, loss)
     assert planned_value == general_value
-    for name, grad in network.gradients():
+    for name, grad in general.items():
         np.testing.assert_array_equal(planned[name], grad, err_msg=name)
     if activation is _SteepSigmoid:
         dense = network.layers[0]
@@ -332,7 +330,7 @@ def test_planned_pass_calls_subclass_methods_and_matches_general(activation):
 
 @pytest.mark.parametrize("rows", [1, 3, 400], ids=["one row", "few rows", "many rows"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_planned_sigmoid_saturates_without_warnings(rows, dtype):
+def test_planned_sigmoid_saturates_quietly(rows, dtype):
     # z = ±1000 overflows exp(-z) in both dtypes; the sigmoid is then exactly 0 or 1.
     network = gn.Sequential([gn.Dense(1, 1, W=[[1.0]], b=[0.0]), gn.Sigmoid()], dtype=dtype)
     X = np.resize(np.array([[-1000.0], [0.0], [1000.0]], dtype=dtype), (rows, 1))
@@ -367,6 +365,15 @@ class _GeneralPassArray(np.ndarray):
     """An ndarray subclass, which loss_and_backward sends to the general pass."""
 
 
+def planned_and_general(network, X, t, loss):
+    """Return (value, gradients) of the planned pass and of the general pass on one batch."""
+    planned_value = network.loss_and_backward(X, t, loss)
+    planned = {name: grad.copy() for name, grad in network.gradients()}
+    general_value = network.loss_and_backward(X.view(_GeneralPassArray), t, loss)
+    general = {name: grad.copy() for name, grad in network.gradients()}
+    return (planned_value, planned), (general_value, general)
+
+
 class _DoubledDense(gn.Dense):
     """A Dense layer whose forward and backward scale by 2, as a subclass may override them."""
 
@@ -384,13 +391,11 @@ def test_dense_subclass_methods_run_in_planned_pass():
     X = np.random.default_rng(3).standard_normal((6, 3))
     t = np.zeros((6, 2))
     loss = gn.get_loss("half-squared-error")
-    planned_value = network.loss_and_backward(X, t, loss)
-    planned = {name: grad.copy() for name, grad in network.gradients()}
     # The general pass calls every layer's forward and backward.
-    general_value = network.loss_and_backward(X.view(_GeneralPassArray), t, loss)
+    (planned_value, planned), (general_value, general) = planned_and_general(network, X, t, loss)
     assert planned_value == pytest.approx(loss.value(network.forward(X), t), rel=1e-12)
     assert planned_value == pytest.approx(general_value, rel=1e-12)
-    for name, grad in network.gradients():
+    for name, grad in general.items():
         np.testing.assert_allclose(planned[name], grad, rtol=1e-12, err_msg=name)
 
 
@@ -437,10 +442,8 @@ def test_custom_loss_gradient_of_any_array_kind(loss, output):
     X = np.random.default_rng(4).standard_normal((5, 3)).astype(np.float32)
     t = np.full((5, 2), 0.25, dtype=np.float32)
     network = gn.mlp([3, 4, 2], activation="tanh", output=output, seed=0, dtype="float32")
-    network.loss_and_backward(X, t, loss)
-    planned = {name: grad.copy() for name, grad in network.gradients()}
-    network.loss_and_backward(X.view(_GeneralPassArray), t, loss)
-    for name, grad in network.gradients():
+    (_, planned), (_, general) = planned_and_general(network, X, t, loss)
+    for name, grad in general.items():
         assert planned[name].dtype == np.float32
         np.testing.assert_allclose(planned[name], grad, rtol=1e-6, atol=1e-7, err_msg=name)
 
@@ -479,17 +482,15 @@ def test_loss_returning_output_keeps_output_cache():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.int64])
-def test_planned_pass_converts_unprepared_targets(dtype):
+def test_planned_pass_converts_raw_targets(dtype):
     # Targets that skipped prepare_targets promote a built-in loss's gradient, y - t, to float64.
     X = np.random.default_rng(6).standard_normal((5, 3)).astype(np.float32)
     t = np.random.default_rng(7).integers(-1, 2, size=(5, 2)).astype(dtype)
     network = gn.mlp([3, 4, 2], activation="relu", seed=0, dtype="float32")
     loss = gn.get_loss("half-squared-error")
-    planned_value = network.loss_and_backward(X, t, loss)
-    planned = {name: grad.copy() for name, grad in network.gradients()}
-    general_value = network.loss_and_backward(X.view(_GeneralPassArray), t, loss)
+    (planned_value, planned), (general_value, general) = planned_and_general(network, X, t, loss)
     assert planned_value == general_value
-    for name, grad in network.gradients():
+    for name, grad in general.items():
         assert planned[name].dtype == np.float32
         np.testing.assert_array_equal(planned[name], grad, err_msg=name)
 
@@ -512,11 +513,9 @@ def test_planned_pass_takes_other_dtype_from_custom_layer():
     X = np.random.default_rng(8).standard_normal((5, 3)).astype(np.float32)
     t = np.random.default_rng(9).standard_normal((5, 2)).astype(np.float32)
     loss = gn.get_loss("mse")
-    planned_value = network.loss_and_backward(X, t, loss)
-    planned = {name: grad.copy() for name, grad in network.gradients()}
-    general_value = network.loss_and_backward(X.view(_GeneralPassArray), t, loss)
+    (planned_value, planned), (general_value, general) = planned_and_general(network, X, t, loss)
     assert planned_value == pytest.approx(general_value, rel=1e-6)
-    for name, grad in network.gradients():
+    for name, grad in general.items():
         assert planned[name].dtype == np.float32
         np.testing.assert_allclose(planned[name], grad, rtol=1e-5, atol=1e-6, err_msg=name)
 
@@ -731,27 +730,8 @@ def test_sigmoid_subclass_output_is_not_fused():
     assert gn.gradcheck(network, X, t, loss).passed
 
 
-class _Mix(gn.layers.Layer):
-    """``x · M`` with a square parameter M: a custom layer that is not elementwise."""
-
-    kind = "mix"
-
-    def __init__(self, width, seed=0):
-        super().__init__()
-        self.params = {"M": np.random.default_rng(seed).standard_normal((width, width))}
-        self.grads = {"M": np.zeros((width, width))}
-
-    def forward(self, x, out=None):
-        self.x = x
-        return np.matmul(x, self.params["M"], out=out)
-
-    def backward(self, grad_output, out=None):
-        self.grads["M"][...] = self.x.T @ grad_output
-        return np.matmul(grad_output, self.params["M"].T, out=out)
-
-
 def test_custom_layer_after_activation_traces():
-    network = gn.Sequential([gn.Dense(3, 4, seed=0), gn.Tanh(), _Mix(4), gn.Dense(4, 2, seed=1)])
+    network = gn.Sequential([gn.Dense(3, 4, seed=0), gn.Tanh(), MixLayer(4), gn.Dense(4, 2, seed=1)])
     rng = np.random.default_rng(7)
     X = rng.standard_normal((5, 3))
     t = rng.standard_normal((5, 2))

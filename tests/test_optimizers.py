@@ -346,34 +346,36 @@ def test_optimizer_matches_torch_over_steps(name, options):
         np.testing.assert_allclose(layer.params["b"], bias.detach().numpy(), rtol=1e-11, atol=1e-13)
 
 
-def test_plain_sgd_follows_learning_rate_and_dtype_changes():
-    # The flat update keeps the learning rate as a 0-d array of the parameters' dtype; changing
-    # the rate, or stepping a network of another dtype, must not reuse the old one.
+def test_flat_sgd_follows_rate_and_dtype():
+    # The flat update keeps the learning rate as a 0-d array of the parameters' dtype. A new rate,
+    # or a network of another dtype, must not reuse the old array.
     optimizer = gn.SGD(learning_rate=0.1)
     for dtype, rate in [("float64", 0.1), ("float64", 0.25), ("float32", 0.25), ("float32", 1e-3)]:
         optimizer.learning_rate = rate
-        network = gn.mlp([2, 3, 1], seed=0, dtype=dtype)
-        before = network.get_parameters()
-        network.loss_and_backward(network.prepare_input(LESSON_X), LESSON_T.astype(dtype), gn.get_loss("mse"))
-        gradients = {name: grad.copy() for name, grad in network.gradients()}
-        optimizer.step(network.slots())
-        for name, value in network.get_parameters().items():
+        before, gradients, after = flat_sgd_step(optimizer, dtype)
+        for name, value in after.items():
             assert value.dtype == np.dtype(dtype)
             np.testing.assert_array_equal(value, before[name] - gradients[name] * np.asarray(rate, dtype=dtype))
 
 
-@pytest.mark.parametrize("rate", [np.float64(0.037), np.float32(0.037), 0.037], ids=["float64", "float32", "float"])
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_plain_sgd_multiplies_as_numpy_promotes(rate, dtype):
-    # A NumPy scalar learning rate keeps its own dtype in the product, as it does in the per-parameter update.
-    optimizer = gn.SGD(learning_rate=0.5)
-    optimizer.learning_rate = rate
+def flat_sgd_step(optimizer, dtype):
+    """Take one step of ``optimizer`` on a fresh flat network; return parameters before, gradients, parameters after."""
     network = gn.mlp([2, 3, 1], seed=0, dtype=dtype)
     before = network.get_parameters()
     network.loss_and_backward(network.prepare_input(LESSON_X), LESSON_T.astype(dtype), gn.get_loss("mse"))
     gradients = {name: grad.copy() for name, grad in network.gradients()}
     optimizer.step(network.slots())
-    for name, value in network.get_parameters().items():
+    return before, gradients, network.get_parameters()
+
+
+@pytest.mark.parametrize("rate", [np.float64(0.037), np.float32(0.037), 0.037], ids=["float64", "float32", "float"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_flat_sgd_promotes_like_numpy(rate, dtype):
+    # A NumPy scalar learning rate keeps its own dtype in the product, as it does in the per-parameter update.
+    optimizer = gn.SGD(learning_rate=0.5)
+    optimizer.learning_rate = rate
+    before, gradients, after = flat_sgd_step(optimizer, dtype)
+    for name, value in after.items():
         expected = before[name] - np.multiply(gradients[name], rate, out=np.empty_like(gradients[name]))
         np.testing.assert_array_equal(value, expected, err_msg=name)
 
