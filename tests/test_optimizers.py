@@ -394,3 +394,18 @@ def test_sgd_state_without_cached_rate_steps():
     twin_parameters = twin.get_parameters()
     for name, value in network.get_parameters().items():
         np.testing.assert_array_equal(value, twin_parameters[name])
+
+
+@pytest.mark.parametrize("make", [lambda: gn.SGD(learning_rate=0.1, momentum=0.9), lambda: gn.Adam()],
+                         ids=["momentum", "adam"])
+def test_optimizer_of_another_network_raises_before_updating(make):
+    optimizer = make()
+    first = gn.mlp([2, 3, 1], seed=0, dtype="float64")
+    first.step(np.ones((2, 2)), np.zeros((2, 1)), "mse", optimizer)
+    # dense1 has the same shape in both networks, dense2 does not.
+    second = gn.mlp([2, 3, 2], seed=0, dtype="float64")
+    before = second.get_parameters()
+    with pytest.raises(gn.InvalidInputError, match=r"(velocity|m) for dense2\.W has shape \(3, 1\).*own optimizer"):
+        second.step(np.ones((2, 2)), np.zeros((2, 2)), "mse", optimizer)
+    for name, value in second.get_parameters().items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)

@@ -114,6 +114,8 @@ class Optimizer:
         :meth:`glassnet.Sequential.slots`. The gradients are read, and only
         scaled in place by gradient clipping.
         """
+        if self.state:
+            self._check_state(slots)
         self.iterations += 1
         if self.clip_norm is not None:
             self._clip(slots, trace, self.clip_norm)
@@ -161,10 +163,28 @@ class Optimizer:
         raise NotImplementedError
 
     def _buffer(self, name: str, key: str, like: FloatArray) -> FloatArray:
+        """Return the state array ``key`` (velocity, m, v) of parameter ``name``, zeros at first."""
         slot = self.state.setdefault(name, {})
         if key not in slot:
             slot[key] = aligned_zeros(like.shape, like.dtype)
         return slot[key]
+
+    def _check_state(self, slots: Sequence[Slot]) -> None:
+        """Raise InvalidInputError before any update if the state does not fit the parameters' shapes.
+
+        The state is keyed by parameter name, so an optimizer that has
+        stepped another network finds arrays of other shapes under the same
+        names.
+        """
+        for name, _, param, _ in slots:
+            for key, buffer in self.state.get(name, {}).items():
+                if buffer.shape != param.shape:
+                    raise InvalidInputError(
+                        f"this optimizer's {key} for {name} has shape {buffer.shape}, but the parameter has "
+                        f"shape {param.shape}: the optimizer has stepped another network, and its state is keyed "
+                        f"by parameter name. Give each network its own optimizer, e.g. a new "
+                        f"{type(self).__name__}(...)"
+                    )
 
     def _work(self, like: FloatArray, index: int = 0) -> FloatArray:
         """Return reusable work array number ``index`` of ``like``'s shape and dtype.
