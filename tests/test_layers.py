@@ -147,3 +147,20 @@ def test_bias_gradient_one_row_positive_zero():
     layer.forward(np.array([[1.0]]))
     layer.backward(np.array([[-0.0, 1.0]]))
     assert not np.signbit(layer.grads["b"][0])
+
+
+@pytest.mark.parametrize("base", [gn.ReLU, gn.Sigmoid, gn.layers.Identity])
+def test_subclass_local_derivative_drives_backward(base):
+    class Doubled(base):
+        """Reports twice the base derivative, which backward and training must use."""
+
+        def local_derivative(self):
+            return 2.0 * super().local_derivative()
+
+    layer = Doubled()
+    z = np.array([[-1.0, 0.5, 2.0]])
+    layer.forward(z)
+    grad = np.array([[0.3, -0.2, 0.7]])
+    np.testing.assert_array_equal(layer.backward(grad), grad * layer.local_derivative())
+    network = gn.Sequential([gn.Dense(3, 3, seed=0), Doubled(), gn.Dense(3, 1, seed=1)])
+    assert not gn.gradcheck(network, z, np.zeros((1, 1)), "mse").passed  # the doubled derivative is wrong

@@ -412,6 +412,8 @@ class ReLU(Activation):
         return act.relu_derivative(self._require_forward(self.z))
 
     def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        if type(self).local_derivative is not ReLU.local_derivative:
+            return super().backward(grad_output, out)  # a subclass's own derivative
         z = self.z
         if z is None:
             z = self._require_forward(z)  # raises
@@ -494,6 +496,8 @@ class Sigmoid(Activation):
     def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray:
         # grad · a(1 - a), as local_derivative computes it, without its two calls: small networks
         # spend most of a step on calls.
+        if type(self).local_derivative is not Sigmoid.local_derivative:
+            return super().backward(grad_output, out)  # a subclass's own derivative
         a = self.a
         if a is None:
             a = self._require_forward(a)  # raises
@@ -617,6 +621,8 @@ class Identity(Activation):
         return np.ones_like(self._require_forward(self.a))
 
     def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        if type(self).local_derivative is not Identity.local_derivative:
+            return super().backward(grad_output, out)  # a subclass's own derivative
         self._require_forward(self.a)
         if out is not None and out is not grad_output:
             np.copyto(out, grad_output)
