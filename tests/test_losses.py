@@ -107,3 +107,49 @@ def test_bce_value_from_logits_ignores_softmax_cache():
     t = np.array([[0.0], [1.0], [1.0]])
     cache = np.full((3, 1), 100.0)
     assert loss.value_from_logits(z, t, shifted=cache, log_sum=cache) == loss.value_from_logits(z, t)
+
+
+class _DoubledHalfSquaredError(losses.HalfSquaredError):
+    """Twice the half squared error, defined through value and gradient only."""
+
+    def value(self, y, t):
+        return 2.0 * super().value(y, t)
+
+    def gradient(self, y, t):
+        return 2.0 * super().gradient(y, t)
+
+
+class _DoubledMeanSquaredError(losses.MeanSquaredError):
+    """Twice the mean squared error, defined through value and gradient only."""
+
+    def value(self, y, t):
+        return 2.0 * super().value(y, t)
+
+    def gradient(self, y, t):
+        return 2.0 * super().gradient(y, t)
+
+
+@pytest.mark.parametrize("loss_class", [_DoubledHalfSquaredError, _DoubledMeanSquaredError])
+def test_squared_error_subclass_value_and_gradient(loss_class):
+    loss = loss_class()
+    base = loss_class.__mro__[1]()
+    y = np.array([[0.5, -1.0], [2.0, 0.25]])
+    t = np.array([[0.0, 1.0], [1.5, 0.0]])
+    value, grad = loss.value_and_gradient(y.copy(), t)
+    assert value == pytest.approx(2.0 * base.value(y, t), rel=1e-15)
+    np.testing.assert_allclose(grad, 2.0 * base.gradient(y, t), rtol=1e-15)
+
+
+@pytest.mark.parametrize("loss_class", [_DoubledHalfSquaredError, _DoubledMeanSquaredError])
+def test_squared_error_subclass_trains_with_own_math(loss_class):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((5, 3))
+    t = rng.standard_normal((5, 2))
+    network = gn.mlp([3, 4, 2], activation="tanh", seed=0, dtype="float64")
+    y = network.predict(X)
+    expected = 2.0 * loss_class.__mro__[1]().value(y, t)
+    untraced = network.copy()
+    assert untraced.step(X, t, loss_class(), gn.SGD(0.1)) == pytest.approx(expected, rel=1e-12)
+    assert network.step(X, t, loss_class(), gn.SGD(0.1), trace=True).loss == pytest.approx(expected, rel=1e-12)
+    for (name, traced), (_, plain) in zip(network.parameters(), untraced.parameters()):
+        np.testing.assert_array_equal(traced, plain, err_msg=name)
