@@ -745,3 +745,57 @@ def test_custom_layer_after_activation_traces():
     untraced.step(X, t, "mse", gn.SGD(0.1))
     for (name, traced_value), (_, untraced_value) in zip(network.parameters(), untraced.parameters()):
         np.testing.assert_allclose(traced_value, untraced_value, rtol=1e-12, err_msg=name)
+
+
+class _WeightedBinaryCrossEntropy(gn.BinaryCrossEntropy):
+    """Twice the binary cross-entropy, defined through value and gradient only."""
+
+    def value(self, y, t):
+        return 2.0 * super().value(y, t)
+
+    def gradient(self, y, t):
+        return 2.0 * super().gradient(y, t)
+
+
+class _WeightedCategoricalCrossEntropy(gn.CategoricalCrossEntropy):
+    """Twice the categorical cross-entropy, defined through value and gradient only."""
+
+    def value(self, y, t):
+        return 2.0 * super().value(y, t)
+
+    def gradient(self, y, t):
+        return 2.0 * super().gradient(y, t)
+
+
+class _SmoothedCategoricalCrossEntropy(gn.CategoricalCrossEntropy):
+    """Categorical cross-entropy on label-smoothed targets: only prepare_targets differs."""
+
+    def prepare_targets(self, t, y_shape, dtype):
+        onehot = super().prepare_targets(t, y_shape, dtype)
+        return 0.9 * onehot + 0.1 / y_shape[1]
+
+
+@pytest.mark.parametrize("loss_class, output", [(_WeightedBinaryCrossEntropy, gn.Sigmoid),
+                                                (_WeightedCategoricalCrossEntropy, gn.Softmax)])
+def test_loss_subclass_with_own_math_not_fused(loss_class, output):
+    network = gn.Sequential([gn.Dense(3, 4, seed=0), gn.Tanh(), gn.Dense(4, 3, seed=1), output()])
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((6, 3))
+    t = np.eye(3)[rng.integers(0, 3, size=6)]
+    loss = loss_class()
+    assert not network.is_fused(loss)
+
+    base = loss_class.__mro__[1]()
+    expected = 2.0 * base.value(network.predict(X), t)
+    untraced = network.copy()
+    assert untraced.step(X, t, loss, gn.SGD(0.1)) == pytest.approx(expected, rel=1e-12)
+    trace = network.copy().step(X, t, loss, gn.SGD(0.1), trace=True)
+    assert not trace.fused
+    assert trace.loss == pytest.approx(expected, rel=1e-12)
+    assert gn.gradcheck(network, X, t, loss).passed
+
+
+def test_loss_subclass_with_own_targets_fused():
+    network = gn.Sequential([gn.Dense(3, 4, seed=0), gn.Tanh(), gn.Dense(4, 3, seed=1), gn.Softmax()])
+    loss = _SmoothedCategoricalCrossEntropy()
+    assert network.is_fused(loss)

@@ -559,9 +559,12 @@ class Sequential:
         Only the built-in Sigmoid and Softmax classes fuse: the fused form
         computes their function from the logits, so a subclass or a custom
         layer of the same kind, which may compute another, keeps its own.
+        A loss subclass that computes another function keeps its own too
+        (see :func:`_loss_fuses`).
         """
         last = self.layers[-1]
-        return loss.fuses_with is not None and last.kind == loss.fuses_with and type(last) in _OWN_LAYERS
+        return (loss.fuses_with is not None and last.kind == loss.fuses_with and type(last) in _OWN_LAYERS
+                and _loss_fuses(loss))
 
     def loss_and_backward(self, X: FloatArray, t: FloatArray, loss: Loss, trace: Trace | None = None,
                           l2: float = 0.0) -> float:
@@ -731,7 +734,7 @@ class Sequential:
         # The loss, and the gradient entering the backward pass.
         grad: FloatArray | None
         fused = (loss.fuses_with is not None and loss.fuses_with == layers[-1].kind
-                 and type(layers[-1]) in _OWN_LAYERS)  # as in is_fused
+                 and type(layers[-1]) in _OWN_LAYERS and _loss_fuses(loss))  # as in is_fused
         if fused:
             value = self._fused_loss_value(loss, t)
             grad = np.subtract(x, t, out=delta)
@@ -931,6 +934,25 @@ def _owner(layer: Layer) -> Sequential | None:
     """Return the live network that last named ``layer``, or None."""
     reference: _NetworkReference | None = getattr(layer, "_network", None)
     return None if reference is None else reference()
+
+
+def _loss_fuses(loss: Loss) -> bool:
+    """Return whether ``loss`` may take its fused form, computed from the output layer's logits.
+
+    A built-in loss may. A subclass of a built-in loss that overrides value,
+    gradient or value_and_gradient may compute another function. Unless it
+    also overrides value_from_logits, the fused form would replace that
+    function, so the subclass keeps its own. Another Loss class that sets
+    ``fuses_with`` defines its own value_from_logits.
+    """
+    loss_class = type(loss)
+    if loss_class in _OWN_LOSSES:
+        return True
+    base = next((cls for cls in loss_class.__mro__ if cls in _OWN_LOSSES), None)
+    if base is None or loss_class.value_from_logits is not base.value_from_logits:
+        return True
+    return all(getattr(loss_class, name) is getattr(base, name)
+               for name in ("value", "gradient", "value_and_gradient"))
 
 
 def _only_built_in(layers: Iterable[Layer]) -> bool:
