@@ -215,3 +215,32 @@ def test_traced_and_untraced_steps_agree(problem):
         np.testing.assert_array_equal(value, twin.get_parameters()[name])
     for _, symbol, param, _ in network.slots():
         np.testing.assert_array_equal(trace.parameters_after[symbol], param)
+
+
+OPTIMIZERS = [lambda: gn.SGD(0.1, momentum=0.9), lambda: gn.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+              lambda: gn.Adam(0.01, clip_norm=0.5), lambda: gn.AdamW(0.01, weight_decay=0.1),
+              lambda: gn.RMSprop(0.01)]
+
+
+@SETTINGS
+@given(problem=problems(), make=st.sampled_from(OPTIMIZERS), l2=st.sampled_from([0.0, 0.01]))
+def test_traced_steps_agree_for_every_optimizer(problem, make, l2):
+    network, X, t, loss, _ = problem
+    twin = network.copy()
+    optimizer = make()
+    twin_optimizer = make()
+    for _ in range(2):
+        before = {symbol: param.copy() for _, symbol, param, _ in twin.slots()}
+        value = network.step(X, t, loss, optimizer, l2=l2)
+        gradients_untraced = {symbol: grad.copy() for _, symbol, _, grad in network.slots()}
+        trace = twin.step(X, t, loss, twin_optimizer, trace=True, l2=l2)
+        assert trace.loss == value
+        for (_, symbol, param, _), (_, _, twin_param, _) in zip(network.slots(), twin.slots()):
+            np.testing.assert_array_equal(twin_param, param, err_msg=symbol)
+            np.testing.assert_array_equal(trace.parameters_before[symbol], before[symbol], err_msg=symbol)
+            np.testing.assert_array_equal(trace.parameters_after[symbol], param, err_msg=symbol)
+            if twin_optimizer.clip_norm is None:
+                # Clipping scales the gradients in the slots after the trace has recorded them unclipped.
+                gradient_symbol = f"dL/d{symbol}" if l2 and symbol.startswith("W") else f"d{symbol}"
+                np.testing.assert_array_equal(trace.value(gradient_symbol), gradients_untraced[symbol],
+                                              err_msg=symbol)

@@ -111,3 +111,65 @@ def test_lesson_matches_torch():
     np.testing.assert_allclose(trace.value("dW1"), model[0].weight.grad.numpy().T, rtol=1e-12)
     np.testing.assert_allclose(trace.value("dW2"), model[2].weight.grad.numpy().T, rtol=1e-12)
     assert trace.loss == pytest.approx(value.item(), rel=1e-14)
+
+
+def torch_loss_on_outputs(y, target, loss_name):
+    """Return the loss on the network's outputs ``y`` (probabilities after Sigmoid or Softmax), mean over elements."""
+    if loss_name == "categorical-cross-entropy":
+        return -(target * torch.log(y)).sum() / y.shape[0]
+    if loss_name == "binary-cross-entropy":
+        return -(target * torch.log(y) + (1 - target) * torch.log1p(-y)).mean()
+    if loss_name == "half-squared-error":
+        return 0.5 * ((y - target) ** 2).mean()
+    return ((y - target) ** 2).mean()
+
+
+OUTPUT_CASES = [("softmax", "categorical-cross-entropy"), ("sigmoid", "binary-cross-entropy"),
+                ("softmax", "mean-squared-error"), ("sigmoid", "half-squared-error"),
+                ("identity", "half-squared-error")]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("batch", [1, 7])
+@pytest.mark.parametrize("output, loss_name", OUTPUT_CASES)
+def test_steps_match_torch_by_dtype_and_batch(dtype, batch, output, loss_name):
+    torch_dtype = torch.float32 if dtype == "float32" else torch.float64
+    rng = np.random.default_rng(batch)
+    network = gn.mlp([3, 5, 4], activation="tanh", output=output, seed=1, dtype=dtype, init="glorot_normal")
+    X = rng.normal(size=(batch, 3))
+    if output == "softmax":
+        t = np.eye(4)[rng.integers(0, 4, size=batch)]
+    elif output == "sigmoid":
+        t = rng.integers(0, 2, size=(batch, 4)).astype(float)
+    else:
+        t = rng.normal(size=(batch, 4))
+    modules = [torch.nn.Linear(3, 5, dtype=torch_dtype), torch.nn.Tanh(), torch.nn.Linear(5, 4, dtype=torch_dtype)]
+    if output == "softmax":
+        modules.append(torch.nn.Softmax(dim=1))
+    elif output == "sigmoid":
+        modules.append(torch.nn.Sigmoid())
+    model = torch.nn.Sequential(*modules)
+    linears = [modules[0], modules[2]]
+    with torch.no_grad():
+        for dense, linear in zip(network.dense_layers, linears):
+            linear.weight.copy_(torch.from_numpy(dense.params["W"].T.copy()))
+            linear.bias.copy_(torch.from_numpy(dense.params["b"].copy()))
+    optimizer = gn.Adam(0.01)
+    optimizer_torch = torch.optim.Adam(model.parameters(), lr=0.01)
+    x_torch = torch.from_numpy(X).to(torch_dtype)
+    t_torch = torch.from_numpy(t).to(torch_dtype)
+    tolerance = 1e-4 if dtype == "float32" else 1e-10
+
+    for _ in range(3):
+        optimizer_torch.zero_grad()
+        value_torch = torch_loss_on_outputs(model(x_torch), t_torch, loss_name)
+        value_torch.backward()
+        optimizer_torch.step()
+        value = network.step(X, t, loss_name, optimizer)
+        assert value == pytest.approx(value_torch.item(), rel=tolerance, abs=tolerance)
+    for dense, linear in zip(network.dense_layers, linears):
+        assert dense.params["W"].dtype == np.dtype(dtype)
+        np.testing.assert_allclose(dense.params["W"], linear.weight.detach().numpy().T, rtol=10 * tolerance,
+                                   atol=tolerance)
+        np.testing.assert_allclose(dense.params["b"], linear.bias.detach().numpy(), rtol=10 * tolerance,
+                                   atol=tolerance)
