@@ -799,3 +799,50 @@ def test_loss_subclass_with_own_targets_fused():
     network = gn.Sequential([gn.Dense(3, 4, seed=0), gn.Tanh(), gn.Dense(4, 3, seed=1), gn.Softmax()])
     loss = _SmoothedCategoricalCrossEntropy()
     assert network.is_fused(loss)
+
+
+class _HalfSlopeReLU(gn.ReLU):
+    """A ReLU subclass whose derivative is 0.5 for z <= 0, with its own formula."""
+
+    derivative_formula = "1 if z > 0 else 0.5"
+
+    def local_derivative(self):
+        return np.where(self.z > 0, 1.0, 0.5).astype(self.z.dtype)
+
+
+class _UnstatedSlopeReLU(gn.ReLU):
+    """A ReLU subclass with its own derivative but the inherited derivative formula."""
+
+    def local_derivative(self):
+        return np.where(self.z > 0, 1.0, 0.5).astype(self.z.dtype)
+
+
+class _Swish(gn.layers.Activation):
+    """``a = z · sigmoid(z)``: a custom activation that states its derivative formula."""
+
+    kind = "swish"
+    formula = "z · sigmoid(z)"
+    derivative_formula = "s + z s (1 - s), s = sigmoid(z)"
+
+    def forward(self, z, out=None):
+        self.z = z
+        self.a = np.multiply(z, 1.0 / (1.0 + np.exp(-z)), out=out)
+        return self.a
+
+    def local_derivative(self):
+        s = 1.0 / (1.0 + np.exp(-self.z))
+        return s + self.z * s * (1.0 - s)
+
+
+@pytest.mark.parametrize("activation, formula", [
+    (gn.ReLU, "1 if z1 > 0 else 0"),
+    (_HalfSlopeReLU, "1 if z > 0 else 0.5"),
+    (_UnstatedSlopeReLU, "f'(z)"),
+    (_Swish, "s + z s (1 - s), s = sigmoid(z)"),
+])
+def test_trace_shows_layer_derivative_formula(activation, formula):
+    network = gn.Sequential([gn.Dense(2, 3, seed=0), activation(), gn.Dense(3, 1, seed=1)])
+    trace = network.step(np.array([[1.0, -2.0]]), np.array([[0.5]]), "mse", gn.SGD(0.1), trace=True)
+    derivative = [quantity for quantity in trace.quantities if quantity.operation.startswith("derivative:")]
+    assert len(derivative) == 1
+    assert derivative[0].formula == formula

@@ -1198,6 +1198,29 @@ def _custom_backward_texts(network: Sequential, layer: Layer) -> tuple[QuantityT
     return tuple(texts)
 
 
+def _derivative_formula(layer: Activation, built_in: dict[str, str]) -> str:
+    """Return the formula of an activation's local derivative, as the trace shows it.
+
+    A built-in activation, or a subclass that keeps its derivative, gets
+    ``built_in[kind]``, written with the layer's symbols. Another layer gets
+    its own ``derivative_formula``, written in z, a and y. A subclass that
+    replaces local_derivative but inherits the formula of the derivative it
+    replaced gets the generic f'(z).
+    """
+    layer_class = type(layer)
+    if layer_class in _OWN_LAYERS:
+        return built_in.get(layer.kind, "f'(z)")
+    if "derivative_formula" in vars(layer):
+        return str(layer.derivative_formula)
+    formula_owner = next(cls for cls in layer_class.__mro__ if "derivative_formula" in vars(cls))
+    derivative_owner = next(cls for cls in layer_class.__mro__ if "local_derivative" in vars(cls))
+    if not issubclass(formula_owner, derivative_owner):
+        return "f'(z)"
+    if formula_owner in _OWN_LAYERS:
+        return built_in.get(layer.kind, "f'(z)")
+    return str(layer.derivative_formula)
+
+
 def _activation_backward_texts(network: Sequential, layer: Layer) -> tuple[QuantityTexts, ...]:
     """Return the texts of an activation's local derivative and delta (the delta alone for softmax)."""
     k = layer.number
@@ -1219,8 +1242,9 @@ def _activation_backward_texts(network: Sequential, layer: Layer) -> tuple[Quant
         "leaky_relu": f"1 if {z} > 0 else {getattr(layer, 'alpha', 0):g}",
         "identity": "1",
     }
+    derivative_formula = _derivative_formula(cast(Activation, layer), formulas)
     return (
-        (derivative_symbol, f"{title} activation derivative", formulas.get(layer.kind, "f'(z)"), "backward", k,
+        (derivative_symbol, f"{title} activation derivative", derivative_formula, "backward", k,
          (out,) if layer.kind in ("sigmoid", "tanh") else (z,), f"derivative:{layer.kind}", ""),
         (symbols["grad_input"], delta_name, f"{symbols['grad_output']} ⊙ {derivative_symbol}", "backward", k,
          (symbols["grad_output"], derivative_symbol), "hadamard", ""),
