@@ -157,8 +157,8 @@ def test_work_arrays_and_optimizer_buffers_are_aligned():
         loss="mse", optimizer=optimizer, epochs=1, batch_size=4)
     plan = network._work_arrays(4, network._current_slots())
     # The work arrays, parameters and gradients that the plan's functions hold.
-    held = [cell.cell_contents for function in plan.forward + plan.backward for cell in function.__closure__]
-    arrays = [value for value in held if isinstance(value, np.ndarray) and value.ndim == 2]
+    closure_values = [cell.cell_contents for function in plan.forward + plan.backward for cell in function.__closure__]
+    arrays = [value for value in closure_values if isinstance(value, np.ndarray) and value.ndim == 2]
     arrays += [plan.delta, *optimizer._changes.values(), *optimizer._scratch.values()]
     arrays += [value for state in optimizer.state.values() for value in state.values()]
     assert len(arrays) > 10
@@ -507,7 +507,7 @@ class _WideScale(gn.layers.Layer):
         return grad_output * np.float64(2.0)
 
 
-def test_planned_pass_takes_other_dtype_from_custom_layer():
+def test_planned_pass_accepts_float64_layer():
     network = gn.Sequential([gn.Dense(3, 4, seed=0), gn.ReLU(), _WideScale(), gn.Dense(4, 2, seed=1)],
                             dtype="float32")
     X = np.random.default_rng(8).standard_normal((5, 3)).astype(np.float32)
@@ -532,7 +532,7 @@ class _AssigningDense(gn.Dense):
 
 
 @pytest.mark.parametrize("trace", [False, True], ids=["untraced", "traced"])
-def test_step_applies_gradients_a_layer_assigns(trace):
+def test_step_uses_assigned_gradients(trace):
     X = np.random.default_rng(10).standard_normal((6, 3))
     t = np.random.default_rng(11).standard_normal((6, 2))
     plain = gn.Sequential([gn.Dense(3, 4, seed=1), gn.Tanh(), gn.Dense(4, 2, seed=2)])
@@ -554,7 +554,7 @@ def test_plans_release_replaced_arrays():
     layer = network.dense_layers[1]
     replaced = layer.params["W"].copy()
     layer.params["W"] = replaced
-    network.step(X, t, "mse", gn.SGD(learning_rate=0.1))  # a plan for 5 rows holds the replaced array
+    network.step(X, t, "mse", gn.SGD(learning_rate=0.1))  # the plan for 5 rows keeps the replaced array
     layer.params["W"] = replaced.copy()
     network.step(X[:3], t[:3], "mse", gn.SGD(learning_rate=0.1))
     released = weakref.ref(replaced)
@@ -657,7 +657,7 @@ def test_same_layer_twice_raises():
         gn.Sequential([dense, gn.ReLU(), dense])
 
 
-def test_unhashable_custom_layer_trains_and_copies():
+def test_unhashable_custom_layer_works():
     class Scale(gn.layers.Activation):
         """Doubles its input; defines __eq__, so Python makes it unhashable."""
 
@@ -683,7 +683,7 @@ def test_unhashable_custom_layer_trains_and_copies():
     assert np.isfinite(network.step(X, t, "mse"))
 
 
-def test_second_view_keeps_dtype_after_first_is_gone():
+def test_second_view_keeps_dtype():
     network = gn.mlp([2, 3, 3, 1], seed=0, dtype="float32")
     for _ in range(2):
         head = gn.Sequential(network.layers[2:])  # a short-lived view, collected before the next one
@@ -692,7 +692,7 @@ def test_second_view_keeps_dtype_after_first_is_gone():
     assert [array.dtype for _, array in network.parameters()] == [np.float32] * 6
 
 
-def test_other_dtype_raises_after_view_is_gone():
+def test_other_dtype_raises_after_gc():
     network = gn.mlp([2, 3, 3, 1], seed=0, dtype="float32")
     head = gn.Sequential(network.layers[2:])
     del head

@@ -369,6 +369,14 @@ class Activation(Layer):
     formula = "f(z)"
     derivative_formula = "f'(z)"
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # ReLU, Sigmoid and Identity compute their derivative inside backward, for speed. A subclass
+        # (or a mixin) that replaces local_derivative below that backward gets this class's, which calls it.
+        owner = next(base for base in cls.__mro__ if "backward" in vars(base))
+        if cls.local_derivative is not getattr(owner, "local_derivative"):
+            cls.backward = Activation.backward  # type: ignore[method-assign]
+
     def __init__(self) -> None:
         super().__init__()
         self.z: FloatArray | None = None
@@ -412,8 +420,6 @@ class ReLU(Activation):
         return act.relu_derivative(self._require_forward(self.z))
 
     def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray:
-        if type(self).local_derivative is not ReLU.local_derivative:
-            return super().backward(grad_output, out)  # a subclass's own derivative
         z = self.z
         if z is None:
             z = self._require_forward(z)  # raises
@@ -496,8 +502,6 @@ class Sigmoid(Activation):
     def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray:
         # grad · a(1 - a), as local_derivative computes it, without its two calls: small networks
         # spend most of a step on calls.
-        if type(self).local_derivative is not Sigmoid.local_derivative:
-            return super().backward(grad_output, out)  # a subclass's own derivative
         a = self.a
         if a is None:
             a = self._require_forward(a)  # raises
@@ -621,8 +625,6 @@ class Identity(Activation):
         return np.ones_like(self._require_forward(self.a))
 
     def backward(self, grad_output: FloatArray, out: FloatArray | None = None) -> FloatArray:
-        if type(self).local_derivative is not Identity.local_derivative:
-            return super().backward(grad_output, out)  # a subclass's own derivative
         self._require_forward(self.a)
         if out is not None and out is not grad_output:
             np.copyto(out, grad_output)

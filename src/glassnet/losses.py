@@ -19,6 +19,7 @@ with ``log1p``/log-softmax, so ``log(0)`` never occurs.
 """
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -45,6 +46,14 @@ class Loss:
     gradient_formula = ""
     formula_single = ""
     gradient_formula_single = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A loss may compute its value and gradient together. A subclass (or a mixin) that replaces
+        # value or gradient below that shortcut gets this class's value_and_gradient, which calls both.
+        owner = next(base for base in cls.__mro__ if "value_and_gradient" in vars(base))
+        if cls.value is not getattr(owner, "value") or cls.gradient is not getattr(owner, "gradient"):
+            cls.value_and_gradient = Loss.value_and_gradient  # type: ignore[method-assign]
 
     def __init__(self, reduction: str = "mean") -> None:
         if reduction not in REDUCTIONS:
@@ -148,10 +157,7 @@ class HalfSquaredError(Loss):
         return grad
 
     def value_and_gradient(self, y: FloatArray, t: FloatArray) -> tuple[float, FloatArray]:
-        # Shares y - t between the two. A subclass that overrides value or gradient gets them called.
-        if (type(self).value is not HalfSquaredError.value
-                or type(self).gradient is not HalfSquaredError.gradient):
-            return super().value_and_gradient(y, t)
+        # Shares y - t between the two (see Loss.__init_subclass__ for subclasses).
         grad = y - t
         divisor = self.divisor(y)
         value = 0.5 * float(np.vdot(grad, grad)) / divisor

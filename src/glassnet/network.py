@@ -294,10 +294,7 @@ class Sequential:
         self._named = Sequential._naming
 
     def _ensure_named(self) -> None:
-        """Name the layers again if a network built since from some of them renamed them.
-
-        The training and forward methods make the same test inline.
-        """
+        """Name the layers again if a network built since from some of them renamed them."""
         if self._named != Sequential._naming:
             self._claim()
 
@@ -319,7 +316,7 @@ class Sequential:
             elif isinstance(layer, Activation) or below.startswith("z"):
                 output = f"a{k}"
             else:
-                # A custom layer after an activation: a{k} is taken, so its kind tells them apart.
+                # A custom layer after an activation: a{k} is taken, so its kind distinguishes them.
                 # NOTE: two custom layers of one kind after the same Dense layer still share symbols.
                 output = f"a{k}_{layer.kind}"
             if position == last:
@@ -513,8 +510,7 @@ class Sequential:
 
         The training loop calls this to check each data set once, not each batch.
         """
-        if self._named != Sequential._naming:
-            self._claim()
+        self._ensure_named()
         if trace is not None:
             trace.add(_INPUT_TEXTS, x)
         for layer in self.layers:
@@ -540,8 +536,7 @@ class Sequential:
         backwards (used when the output activation is fused with the loss).
         Returns dL/dX, or None because the first Dense layer skips it.
         """
-        if self._named != Sequential._naming:
-            self._claim()
+        self._ensure_named()
         if start is None:
             start = len(self.layers) - 1
         grad = grad_output
@@ -580,8 +575,7 @@ class Sequential:
         into work arrays that the next call reuses, and a trace records copies
         (see :meth:`_untraced_loss_and_backward`).
         """
-        if self._named != Sequential._naming:
-            self._claim()
+        self._ensure_named()
         # The planned pass skips the Dense layers' checks, so an input of another shape or dtype
         # takes the general pass, whose Dense.forward converts it or raises.
         planned = (self._writes_into_out and (trace is None or not l2) and type(X) is np.ndarray
@@ -843,8 +837,7 @@ class Sequential:
         float or Trace
             The loss before the update, or the full trace.
         """
-        if self._named != Sequential._naming:
-            self._claim()
+        self._ensure_named()
         loss = get_loss(loss)
         if type(l2) is not float or l2 != 0.0:  # the default needs no check
             l2 = check_l2(l2)

@@ -354,8 +354,8 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
             else:
                 index = order[start:start + batch_size]
                 # The indices come from a permutation of range(n), so none needs the bounds check of
-                # np.take's default mode, which also gathers into a temporary array before copying
-                # it into out: 0.73 ms instead of 0.27 for a batch of 1024 rows of 784 floats.
+                # np.take's default mode. That mode also gathers into a temporary array and copies it
+                # into out, which took 0.73 ms instead of 0.27 for 1024 rows of 784 float32 values.
                 xb = np.take(X, index, axis=0, out=X_batch[:index.shape[0]], mode="clip")
                 tb = np.take(t, index, axis=0, out=t_batch[:index.shape[0]], mode="clip")
             # Overflow shows up as a non-finite loss or parameter and is reported
