@@ -1,7 +1,10 @@
+import contextlib
+
 import numpy as np
 import pytest
 
 import glassnet as gn
+from glassnet import _blas
 
 
 def lesson_network(dtype="float64", hidden="relu"):
@@ -53,3 +56,16 @@ LESSON_T = np.array([[1.0]])
 @pytest.fixture
 def lesson():
     return lesson_network()
+
+
+@contextlib.contextmanager
+def blas_updates():
+    """Send every flat SGD update through the BLAS ``axpy``, however few parameters the network has."""
+    saved = _blas.MIN_SIZE
+    _blas.MIN_SIZE = 1
+    try:
+        if _blas.axpy_for(np.zeros(2)) is None:
+            pytest.fail("NumPy's OpenBLAS axpy was not found; glassnet._blas cannot be tested here")
+        yield
+    finally:
+        _blas.MIN_SIZE = saved

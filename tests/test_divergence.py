@@ -1,11 +1,13 @@
 """Divergence is caught: training stops with DivergenceError and keeps finite parameters."""
 
+import contextlib
 import warnings
 
 import numpy as np
 import pytest
 
 import glassnet as gn
+from conftest import blas_updates
 from glassnet.netfile import load_problem
 from glassnet.training import Callback, FiniteGuard, fit
 
@@ -148,38 +150,49 @@ def guarded_step(network, grads, optimizer):
         return guard.step()
 
 
-def test_finite_guard_large_finite_parameters_pass():
+# The flat SGD update runs in NumPy for a network this small, or in the BLAS axpy (see glassnet._blas).
+UPDATES = pytest.mark.parametrize("updates", [contextlib.nullcontext, blas_updates], ids=["numpy", "blas"])
+
+
+@UPDATES
+def test_finite_guard_large_finite_parameters_pass(updates):
     # The sum of squares of these float32 values overflows, yet every value is finite and
     # the update is small: the guard takes its exact path and the step succeeds.
     network = gn.Sequential([gn.Dense(1, 4, W=[[3e38, -3e38, 1.0, 3e38]])], dtype="float32")
     expected = network.copy()
     grads = {1: {"W": np.array([[1.0, 2.0, 3.0, 4.0]]), "b": np.array([1.0, 1.0, 1.0, 1.0])}}
-    assert guarded_step(network, grads, gn.SGD(learning_rate=0.5)) == ""
-    for layer in expected.dense_layers:
-        for key, value in grads[layer.number].items():
-            layer.grads[key][...] = value
-    gn.SGD(learning_rate=0.5).step(expected.slots())
+    with updates():
+        assert guarded_step(network, grads, gn.SGD(learning_rate=0.5)) == ""
+        for layer in expected.dense_layers:
+            for key, value in grads[layer.number].items():
+                layer.grads[key][...] = value
+        gn.SGD(learning_rate=0.5).step(expected.slots())
     for name, value in network.get_parameters().items():
         np.testing.assert_array_equal(value, expected.get_parameters()[name])
 
 
-def test_guard_overflow_restores_exactly():
-    # W = 3e38 minus lr · dW = -1e38 gives 4e38, beyond float32's largest value 3.4e38.
+@UPDATES
+def test_guard_overflow_restores_exactly(updates):
+    # W = 3e38 minus lr · dW = 0.5 · -2e38 gives 4e38, beyond float32's largest value 3.4e38.
     network = gn.Sequential([gn.Dense(1, 2, W=[[3e38, 0.5]], b=[0.25, -0.125])], dtype="float32")
     before = network.get_parameters()
-    grads = {1: {"W": np.array([[-1e38, 1.0]]), "b": np.array([1.0, 1.0])}}
-    problem = guarded_step(network, grads, gn.SGD(learning_rate=1.0))
+    grads = {1: {"W": np.array([[-2e38, 1.0]]), "b": np.array([1.0, 1.0])}}
+    with updates():
+        problem = guarded_step(network, grads, gn.SGD(learning_rate=0.5))
     assert problem == "the update made parameter dense1.W non-finite (overflow)"
     for name, value in network.get_parameters().items():
         np.testing.assert_array_equal(value, before[name])
 
 
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_guard_non_finite_gradient_keeps_parameters(bad):
+@UPDATES
+def test_guard_non_finite_gradient_keeps_parameters(updates, bad, momentum):
     network = gn.mlp([2, 3, 1], seed=1, dtype="float64")
     before = network.get_parameters()
     grads = {1: {"W": np.ones((2, 3)), "b": np.ones(3)}, 2: {"W": np.ones((3, 1)), "b": np.array([bad])}}
-    problem = guarded_step(network, grads, gn.SGD(learning_rate=0.1, momentum=0.9))
+    with updates():
+        problem = guarded_step(network, grads, gn.SGD(learning_rate=0.1, momentum=momentum))
     assert problem == f"the gradient of dense2.b became {bad} at index (0,)"
     for name, value in network.get_parameters().items():
         np.testing.assert_array_equal(value, before[name])
@@ -198,7 +211,8 @@ OPTIMIZERS = [
 
 @pytest.mark.parametrize("make_optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_guarded_steps_equal_plain_steps_bitwise(make_optimizer, dtype):
+@UPDATES
+def test_guarded_steps_equal_plain_steps_bitwise(updates, make_optimizer, dtype):
     # Every layer is 3 wide, so parameters share shapes and any shared work array would show.
     rng = np.random.default_rng(4)
     X = rng.standard_normal((8, 3))
@@ -208,11 +222,12 @@ def test_guarded_steps_equal_plain_steps_bitwise(make_optimizer, dtype):
     guard = FiniteGuard(guarded, make_optimizer())
     optimizer = make_optimizer()
     loss = gn.get_loss("mse")
-    for _ in range(4):
-        guarded.loss_and_backward(guarded.prepare_input(X), T.astype(dtype), loss)
-        assert guard.step() == ""
-        plain.loss_and_backward(plain.prepare_input(X), T.astype(dtype), loss)
-        optimizer.step(plain.slots())
+    with updates():
+        for _ in range(4):
+            guarded.loss_and_backward(guarded.prepare_input(X), T.astype(dtype), loss)
+            assert guard.step() == ""
+            plain.loss_and_backward(plain.prepare_input(X), T.astype(dtype), loss)
+            optimizer.step(plain.slots())
     for name, value in guarded.get_parameters().items():
         np.testing.assert_array_equal(value, plain.get_parameters()[name])
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from conftest import LESSON_T, LESSON_X, lesson_network
+from conftest import LESSON_T, LESSON_X, blas_updates, lesson_network
+from glassnet import _blas
 from glassnet.optimizers import get_optimizer
 
 
@@ -358,11 +359,14 @@ def test_flat_sgd_follows_rate_and_dtype():
             np.testing.assert_array_equal(value, before[name] - gradients[name] * np.asarray(rate, dtype=dtype))
 
 
-def flat_sgd_step(optimizer, dtype):
+def flat_sgd_step(optimizer, dtype, sizes=(2, 3, 1)):
     """Take one step of ``optimizer`` on a fresh flat network; return parameters before, gradients, parameters after."""
-    network = gn.mlp([2, 3, 1], seed=0, dtype=dtype)
+    network = gn.mlp(list(sizes), seed=0, dtype=dtype)
     before = network.get_parameters()
-    network.loss_and_backward(network.prepare_input(LESSON_X), LESSON_T.astype(dtype), gn.get_loss("mse"))
+    rng = np.random.default_rng(3)
+    X = LESSON_X if sizes[0] == 2 else rng.standard_normal((5, sizes[0]))
+    t = LESSON_T if sizes[-1] == 1 else np.eye(sizes[-1])[rng.integers(0, sizes[-1], 5)]
+    network.loss_and_backward(network.prepare_input(X), np.asarray(t, dtype=dtype), gn.get_loss("mse"))
     gradients = {name: grad.copy() for name, grad in network.gradients()}
     optimizer.step(network.slots())
     return before, gradients, network.get_parameters()
@@ -377,6 +381,91 @@ def test_flat_sgd_promotes_like_numpy(rate, dtype):
     before, gradients, after = flat_sgd_step(optimizer, dtype)
     for name, value in after.items():
         expected = before[name] - np.multiply(gradients[name], rate, out=np.empty_like(gradients[name]))
+        np.testing.assert_array_equal(value, expected, err_msg=name)
+
+
+# ---------------------------------------------------------------- BLAS update
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_openblas_axpy_is_found(dtype):
+    # NumPy's wheels ship OpenBLAS; large SGD updates must find its axpy there.
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+    if "openblas" not in blas:
+        pytest.skip(f"this NumPy is built against {blas}, not OpenBLAS")
+    y = np.full(_blas.MIN_SIZE, 3.0, dtype=dtype)
+    axpy = _blas.axpy_for(y)
+    assert axpy is not None
+    x = np.arange(_blas.MIN_SIZE, dtype=dtype)
+    axpy(x, y, -0.5)
+    np.testing.assert_array_equal(y, 3.0 - 0.5 * x)  # every value is exact in both dtypes
+
+
+@pytest.mark.parametrize("array", [
+    np.zeros(_blas.MIN_SIZE - 1),
+    np.zeros((2, _blas.MIN_SIZE)),
+    np.zeros(2 * _blas.MIN_SIZE)[::2],
+    np.zeros(_blas.MIN_SIZE, dtype=np.float16),
+    np.zeros(_blas.MIN_SIZE, dtype=np.int64),
+], ids=["small", "2-d", "strided", "float16", "int64"])
+def test_axpy_is_not_offered_for_other_arrays(array):
+    assert _blas.axpy_for(array) is None
+
+
+def test_axpy_is_not_offered_without_openblas(monkeypatch):
+    monkeypatch.setattr(_blas, "_FUNCTIONS", {})
+    monkeypatch.setattr(_blas, "_library_files", lambda: [])
+    assert _blas.axpy_for(np.zeros(_blas.MIN_SIZE)) is None
+    # The update falls back to NumPy's two operations, exactly.
+    optimizer = gn.SGD(learning_rate=0.037)
+    before, gradients, after = flat_sgd_step(optimizer, "float64", sizes=[300, 220, 1])
+    for name, value in after.items():
+        np.testing.assert_array_equal(value, before[name] - gradients[name] * 0.037, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_blas_update_rounds_like_numpy(dtype):
+    # axpy may round p - lr · g once (a fused multiply-add) where NumPy rounds twice. Where p and
+    # lr · g nearly cancel, the two differ by many units in the last place of the result.
+    optimizer = gn.SGD(learning_rate=0.037)
+    with blas_updates():
+        before, gradients, after = flat_sgd_step(optimizer, dtype)
+    assert not optimizer._changes, "the update went through NumPy, not axpy"
+    for name, value in after.items():
+        assert value.dtype == np.dtype(dtype)
+        assert_rounded_update(value, before[name], gradients[name] * np.asarray(0.037, dtype=dtype), name)
+
+
+def test_large_network_uses_blas_update():
+    # 784-96-10 has 76,340 parameters, above MIN_SIZE, with no test setting changed.
+    optimizer = gn.SGD(learning_rate=0.05)
+    before, gradients, after = flat_sgd_step(optimizer, "float32", sizes=[784, 96, 10])
+    assert sum(value.size for value in after.values()) >= _blas.MIN_SIZE
+    assert not optimizer._changes, "the update went through NumPy, not axpy"
+    for name, value in after.items():
+        assert_rounded_update(value, before[name], gradients[name] * np.float32(0.05), name)
+
+
+def assert_rounded_update(value, before, change, name):
+    """Assert ``value`` is ``before - change`` rounded once or twice.
+
+    Rounding the product and then the difference errs by at most half a unit in the last place
+    of each, so the two results lie within two units of the largest of the operands and the result.
+    """
+    expected = before - change
+    allowed = 2 * np.spacing(np.maximum(np.maximum(np.abs(before), np.abs(change)), np.abs(expected)))
+    error = np.abs(value.astype(np.float64) - expected.astype(np.float64))
+    assert np.all(error <= allowed), f"{name}: {np.max(error / allowed)} units in the last place"
+
+
+def test_wider_rate_uses_numpy_update():
+    # A float64 rate on float32 parameters computes the product in float64, as np.multiply does.
+    optimizer = gn.SGD(learning_rate=0.5)
+    optimizer.learning_rate = np.float64(0.037)
+    with blas_updates():
+        before, gradients, after = flat_sgd_step(optimizer, "float32")
+    for name, value in after.items():
+        expected = before[name] - np.multiply(gradients[name], np.float64(0.037), out=np.empty_like(gradients[name]))
         np.testing.assert_array_equal(value, expected, err_msg=name)
 
 

@@ -7,12 +7,15 @@
 * Two backward calls on the same forward pass give identical gradients.
 """
 
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import glassnet as gn
+from conftest import blas_updates
 from glassnet.layers import Dropout, make_activation
 from glassnet.losses import get_loss
 
@@ -204,13 +207,16 @@ def test_planned_trace_equals_general_trace(problem):
         assert planned.to_dict() == reference.to_dict(), planned.symbol
 
 
+@pytest.mark.parametrize("updates", [contextlib.nullcontext, blas_updates], ids=["numpy", "blas"])
 @SETTINGS
 @given(problems())
-def test_traced_and_untraced_steps_agree(problem):
+def test_traced_and_untraced_steps_agree(updates, problem):
+    # With blas_updates every SGD update goes through the BLAS axpy, as a large network's does.
     network, X, t, loss, _ = problem
     twin = network.copy()
-    network.step(X, t, loss, gn.SGD(learning_rate=0.1))
-    trace = twin.step(X, t, loss, gn.SGD(learning_rate=0.1), trace=True)
+    with updates():
+        network.step(X, t, loss, gn.SGD(learning_rate=0.1))
+        trace = twin.step(X, t, loss, gn.SGD(learning_rate=0.1), trace=True)
     for name, value in network.get_parameters().items():
         np.testing.assert_array_equal(value, twin.get_parameters()[name])
     for _, symbol, param, _ in network.slots():

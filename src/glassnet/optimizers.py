@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
+from ._blas import Axpy, axpy_for
 from ._buffers import aligned_like, aligned_zeros
 from ._typing import FloatArray, JSONDict
 from .errors import InvalidInputError, InvalidTypeError
@@ -261,22 +262,27 @@ ALL_PARAMETERS = "all parameters"
 
 
 class PendingUpdate:
-    """A computed update: ``param *= scale``, then ``param -= change``.
+    """A computed update: ``param *= scale``, then ``param -= rate · change``.
 
     ``param`` is one parameter, or with ``name == ALL_PARAMETERS`` the flat
     array of all of them; then ``layout`` gives each parameter's
     ``(name, start, stop)`` slice, as in :class:`glassnet.network.FlatBuffers`.
+    An update with a BLAS ``axpy`` applies ``rate · change`` with it in one
+    pass (see :mod:`glassnet._blas`); ``change`` is then the gradient itself.
     """
 
-    __slots__ = ("name", "param", "change", "scale", "layout")
+    __slots__ = ("name", "param", "change", "scale", "layout", "rate", "axpy")
 
     def __init__(self, name: str, param: FloatArray, change: FloatArray, scale: float = 1.0,
-                 layout: FlatLayout | None = None) -> None:
+                 layout: FlatLayout | None = None, rate: float = 1.0,
+                 axpy: Axpy | None = None) -> None:
         self.name = name
         self.param = param
         self.change = change
         self.scale = scale
         self.layout: FlatLayout = layout if layout is not None else ((name, 0, param.size),)
+        self.rate = rate
+        self.axpy = axpy
 
 
 def apply_updates(updates: Iterable[PendingUpdate]) -> None:
@@ -284,7 +290,12 @@ def apply_updates(updates: Iterable[PendingUpdate]) -> None:
     for update in updates:
         if update.scale != 1.0:
             update.param *= update.scale
-        update.param -= update.change
+        if update.axpy is not None:
+            update.axpy(update.change, update.param, -update.rate)
+        elif update.rate != 1.0:
+            update.param -= update.rate * update.change
+        else:
+            update.param -= update.change
 
 
 def _update_texts(symbol: str, described: str, direction_symbol: str, formula_inputs: tuple[str, ...],
@@ -356,11 +367,11 @@ class SGD(Optimizer):
         flat: FlatBuffers | None = getattr(slots, "flat", None)
         if flat is not None:
             # Every parameter lives in one array (see Sequential.slots): one update for all of them.
-            change = self._flat_change(flat)
+            update = self._flat_update(flat)
             if pending is not None:
-                pending.append(PendingUpdate(ALL_PARAMETERS, flat.params, change, layout=flat.layout))
+                pending.append(update)
             else:
-                flat.params -= change
+                apply_updates((update,))
             return
         for name, _, param, grad in slots:
             if pending is not None:
@@ -379,7 +390,7 @@ class SGD(Optimizer):
             super().step(slots, trace)
             return
         self.iterations += 1
-        flat.params -= self._flat_change(flat)
+        apply_updates((self._flat_update(flat),))
         # The texts depend on the parameters (their names), the learning rate and whether the
         # trace has total gradients (an L2 penalty), so one lookup serves every parameter.
         with_penalty = f"dL/d{slots[0][1]}" in trace
@@ -394,6 +405,17 @@ class SGD(Optimizer):
         g_symbol = _gradient_symbol(symbol, trace)
         return _update_texts(symbol, trace.parameter_names.get(symbol, symbol), g_symbol, (g_symbol,),
                              self.learning_rate)
+
+    def _flat_update(self, flat: FlatBuffers) -> PendingUpdate:
+        """Return the update ``p -= learning_rate · g`` of the flat parameter array."""
+        learning_rate = self.learning_rate
+        axpy = axpy_for(flat.params)
+        # A NumPy scalar rate of a wider dtype than the parameters' is left to NumPy, which computes in it.
+        if axpy is not None and (type(learning_rate) is float or np.result_type(flat.params.dtype, learning_rate)
+                                 == flat.params.dtype):
+            return PendingUpdate(ALL_PARAMETERS, flat.params, flat.grads, layout=flat.layout, rate=learning_rate,
+                                 axpy=axpy)
+        return PendingUpdate(ALL_PARAMETERS, flat.params, self._flat_change(flat), layout=flat.layout)
 
     def _flat_change(self, flat: FlatBuffers) -> FloatArray:
         """Return ``learning_rate · g`` for the flat gradient array, in this optimizer's array for it."""

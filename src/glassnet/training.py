@@ -532,7 +532,9 @@ class FiniteGuard:
     parameter near the largest float. So the guard keeps an upper bound on
     every parameter's largest magnitude. The bound starts at the exact value
     and grows at each step by the largest possible change, the update's L2
-    norm, which one dot product over the update array gives. While every bound
+    norm, which one dot product over the update array gives (over the
+    gradient, times the learning rate, for a plain SGD update that the BLAS
+    applies, see :class:`~glassnet.optimizers.PendingUpdate`). While every bound
     stays below an eighth of the dtype's largest float, no overflow is
     possible and the update is applied directly, with no copy. Otherwise the
     guard copies the parameters, applies the update, checks every element and
@@ -570,7 +572,7 @@ class FiniteGuard:
         certain = True
         for update in updates:
             change = update.change
-            square = float(np.vdot(change, change))  # sqrt(Σ u²) bounds max |u|; NaN or inf propagate
+            square = float(np.vdot(change, change))  # sqrt(Σ c²) bounds max |c|; NaN or inf propagate
             if not math.isfinite(square):
                 if not all_finite(change):
                     return self._describe(update)
@@ -579,7 +581,7 @@ class FiniteGuard:
             bound = self.bounds.get(update.name)
             if bound is None:
                 bound = _largest_magnitude(update.param)
-            bound = bounds[update.name] = bound * abs(update.scale) + 2.0 * math.sqrt(square)
+            bound = bounds[update.name] = bound * abs(update.scale) + 2.0 * abs(update.rate) * math.sqrt(square)
             if not bound <= self.limit:  # also catches a NaN bound
                 certain = False
 
