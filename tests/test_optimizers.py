@@ -1,6 +1,9 @@
 """Optimizers: closed-form updates, the momentum lesson, traces, state, and PyTorch over several steps."""
 
 import math
+import os
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -421,6 +424,19 @@ def test_axpy_is_not_offered_without_openblas(monkeypatch):
     before, gradients, after = flat_sgd_step(optimizer, "float64", sizes=[300, 220, 1])
     for name, value in after.items():
         np.testing.assert_array_equal(value, before[name] - gradients[name] * 0.037, err_msg=name)
+
+
+@pytest.mark.skipif(not hasattr(os, "RTLD_NOLOAD"), reason="needs dlopen's RTLD_NOLOAD")
+def test_axpy_ignores_an_openblas_numpy_did_not_load(monkeypatch, tmp_path):
+    # A copy of NumPy's OpenBLAS at another path is a library of its own, with a thread pool of its own.
+    bundled = _blas._library_files()
+    if not bundled:
+        pytest.skip("this NumPy ships no OpenBLAS of its own")
+    copy = tmp_path / Path(bundled[0]).name
+    shutil.copyfile(bundled[0], copy)
+    monkeypatch.setattr(_blas, "_FUNCTIONS", {})
+    monkeypatch.setattr(_blas, "_library_files", lambda: [str(copy)])
+    assert _blas.axpy_for(np.zeros(_blas.MIN_SIZE)) is None
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -76,9 +76,12 @@ def _load(dtype: np.dtype[Any]) -> Axpy | None:
         letter, scalar = "d", ctypes.c_double
     else:
         return None
+    # Only a library that NumPy has loaded already: a second copy of OpenBLAS would bring a second
+    # thread pool. Windows has no such flag, and there NumPy's wheel holds a single OpenBLAS.
+    mode = getattr(os, "RTLD_NOLOAD", 0) | ctypes.RTLD_LOCAL
     for path in _library_files():
         try:
-            library = ctypes.CDLL(path)
+            library = ctypes.CDLL(path, mode=mode)
         except OSError:
             continue
         for symbol, integer in _SYMBOLS:
