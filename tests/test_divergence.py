@@ -184,6 +184,46 @@ def test_guard_overflow_restores_exactly(updates):
         np.testing.assert_array_equal(value, before[name])
 
 
+@pytest.mark.parametrize("gradient", [0.0, 1e-40])
+@UPDATES
+def test_guard_rate_beyond_float32_keeps_parameters(updates, gradient):
+    # 1e39 is a finite learning rate, but inf in float32. The update inf · 0 is NaN and inf · 1e-40
+    # is inf, however small the gradient's norm.
+    network = gn.Sequential([gn.Dense(1, 2, W=[[0.5, -0.5]], b=[0.25, 0.0])], dtype="float32")
+    before = network.get_parameters()
+    grads = {1: {"W": np.full((1, 2), gradient), "b": np.zeros(2)}}
+    with updates():
+        problem = guarded_step(network, grads, gn.SGD(learning_rate=1e39))
+    assert "parameter dense1.W" in problem
+    assert "non-finite (overflow)" in problem
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+@pytest.mark.parametrize("make_optimizer", [lambda: gn.SGD(learning_rate=0.5),
+                                            lambda: gn.AdamW(learning_rate=0.5, weight_decay=0.5)],
+                         ids=["sgd", "adamw"])
+@pytest.mark.parametrize("rate", [np.float32(0.5), np.float16(0.5)], ids=["float32", "float16"])
+@UPDATES
+def test_guard_bounds_are_floats_with_numpy_rate(updates, rate, make_optimizer):
+    # A float64 network may hold values and gradients beyond float32's range. A NumPy scalar rate
+    # must not turn the bounds into float32 arithmetic, which overflows with a RuntimeWarning.
+    network = gn.Sequential([gn.Dense(1, 2, W=[[1e39, 0.5]], b=[0.25, 0.0])], dtype="float64")
+    optimizer = make_optimizer()
+    optimizer.learning_rate = rate
+    guard = FiniteGuard(network, optimizer)
+    for layer in network.dense_layers:
+        layer.grads["W"][...] = 1e39
+        layer.grads["b"][...] = 1.0
+    with updates(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert guard.step() == ""
+    assert guard.bounds
+    for bound in guard.bounds.values():
+        assert type(bound) is float
+        assert bound < 1e300
+
+
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @UPDATES

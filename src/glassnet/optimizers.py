@@ -413,8 +413,11 @@ class SGD(Optimizer):
         # A NumPy scalar rate of a wider dtype than the parameters' is left to NumPy, which computes in it.
         if axpy is not None and (type(learning_rate) is float or np.result_type(flat.params.dtype, learning_rate)
                                  == flat.params.dtype):
-            return PendingUpdate(ALL_PARAMETERS, flat.params, flat.grads, layout=flat.layout, rate=learning_rate,
-                                 axpy=axpy)
+            # axpy multiplies by the rate rounded to the parameters' dtype, which is inf for a float32
+            # network and a rate beyond 3.4e38. The update carries that value, so the divergence guard
+            # bounds the update that axpy applies.
+            rate = float(np.asarray(learning_rate, dtype=flat.params.dtype))
+            return PendingUpdate(ALL_PARAMETERS, flat.params, flat.grads, layout=flat.layout, rate=rate, axpy=axpy)
         return PendingUpdate(ALL_PARAMETERS, flat.params, self._flat_change(flat), layout=flat.layout)
 
     def _flat_change(self, flat: FlatBuffers) -> FloatArray:

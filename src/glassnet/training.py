@@ -581,7 +581,9 @@ class FiniteGuard:
             bound = self.bounds.get(update.name)
             if bound is None:
                 bound = _largest_magnitude(update.param)
-            bound = bounds[update.name] = bound * abs(update.scale) + 2.0 * abs(update.rate) * math.sqrt(square)
+            # In Python floats: a NumPy scalar learning rate would otherwise give float32 bounds, which overflow.
+            growth = 2.0 * abs(float(update.rate)) * math.sqrt(square)
+            bound = bounds[update.name] = bound * abs(float(update.scale)) + growth
             if not bound <= self.limit:  # also catches a NaN bound
                 certain = False
 
