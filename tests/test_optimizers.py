@@ -1,5 +1,6 @@
 """Optimizers: closed-form updates, the momentum lesson, traces, state, and PyTorch over several steps."""
 
+import contextlib
 import math
 import os
 import shutil
@@ -413,6 +414,27 @@ def test_numpy_openblas_axpy_is_found(dtype):
 ], ids=["small", "2-d", "strided", "float16", "int64"])
 def test_axpy_is_not_offered_for_other_arrays(array):
     assert _blas.axpy_for(array) is None
+
+
+def read_only(array):
+    array.flags.writeable = False
+    return array
+
+
+def test_axpy_is_not_offered_for_read_only_array():
+    # axpy writes through a raw pointer, past NumPy's writeable flag.
+    assert _blas.axpy_for(read_only(np.zeros(_blas.MIN_SIZE))) is None
+
+
+@pytest.mark.parametrize("updates", [contextlib.nullcontext, blas_updates], ids=["numpy", "blas"])
+def test_sgd_rejects_read_only_parameters(updates):
+    network = gn.mlp([2, 3, 1], seed=0, dtype="float32")
+    read_only(network.slots().flat.params)
+    before = network.get_parameters()
+    with updates(), pytest.raises(ValueError, match="read-only"):
+        network.step(LESSON_X, LESSON_T, "mse", gn.SGD(learning_rate=0.1))
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
 
 
 def test_axpy_is_not_offered_without_openblas(monkeypatch):

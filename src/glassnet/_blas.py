@@ -46,12 +46,14 @@ def axpy_for(array: FloatArray) -> Axpy | None:
     """Return ``axpy(x, y, a)``, which does ``y += a · x`` in place, for arrays like ``array``; or None.
 
     None is returned for arrays below :data:`MIN_SIZE` elements, for arrays
-    that are not one contiguous 1-d block, for dtypes other than float32 and
-    float64, and where NumPy's OpenBLAS cannot be used. The function checks
-    nothing: ``x`` and ``y`` must be contiguous, of ``array``'s dtype, and
-    ``x`` at least as long as ``y``.
+    that are not one contiguous 1-d block, for read-only arrays (which NumPy
+    then rejects, where axpy would write through the pointer), for dtypes
+    other than float32 and float64, and where NumPy's OpenBLAS cannot be
+    used. The function checks nothing: ``x`` and ``y`` must be contiguous, of
+    ``array``'s dtype, ``y`` writeable, and ``x`` at least as long as ``y``.
     """
-    if array.size < MIN_SIZE or array.ndim != 1 or not array.flags.c_contiguous:
+    if (array.size < MIN_SIZE or array.ndim != 1 or not array.flags.c_contiguous
+            or not array.flags.writeable):
         return None
     key = array.dtype.str
     if key not in _FUNCTIONS:
