@@ -1,9 +1,11 @@
 """Optimizers: closed-form updates, the momentum lesson, traces, state, and PyTorch over several steps."""
 
 import contextlib
+import ctypes
 import math
 import os
 import shutil
+import types
 from pathlib import Path
 
 import numpy as np
@@ -435,6 +437,34 @@ def test_sgd_rejects_read_only_parameters(updates):
         network.step(LESSON_X, LESSON_T, "mse", gn.SGD(learning_rate=0.1))
     for name, value in network.get_parameters().items():
         np.testing.assert_array_equal(value, before[name], err_msg=name)
+
+
+def test_axpy_is_not_offered_beyond_integer_range(monkeypatch):
+    # An OpenBLAS built with 32-bit integers counts at most 2**31 - 1 elements. ctypes would wrap a
+    # longer size around silently (2**31 becomes -2**31), and axpy would then update nothing.
+    def saxpy(n, a, x, incx, y, incy):
+        ys = np.ctypeslib.as_array((ctypes.c_float * n).from_address(y))
+        ys += np.float32(a) * np.ctypeslib.as_array((ctypes.c_float * n).from_address(x))
+
+    prototype = ctypes.CFUNCTYPE(None, ctypes.c_int32, ctypes.c_float, ctypes.c_void_p, ctypes.c_int32,
+                                 ctypes.c_void_p, ctypes.c_int32)
+    library = types.SimpleNamespace(scipy_cblas_saxpy=prototype(saxpy))
+    # A contiguous view of 2**31 elements over one: axpy_for reads its flags, never its data. No
+    # assert may name it, because pytest would print its elements on failure and read past the buffer.
+    huge = np.lib.stride_tricks.as_strided(np.zeros(1, dtype=np.float32), shape=(2**31,), strides=(4,))
+    contiguous = bool(huge.flags.c_contiguous)
+    assert contiguous
+
+    real = _blas.axpy_for(np.zeros(_blas.MIN_SIZE, dtype=np.float32))
+    offered = _blas.axpy_for(huge)
+    if real is not None:
+        assert offered is real  # the 64-bit-integer OpenBLAS of NumPy's wheel
+    monkeypatch.setattr(_blas, "_FUNCTIONS", {})
+    monkeypatch.setattr(_blas, "_library_files", lambda: ["libopenblas32.so"])
+    monkeypatch.setattr(_blas.ctypes, "CDLL", lambda path, mode=0: library)
+    assert _blas.axpy_for(np.zeros(_blas.MIN_SIZE, dtype=np.float32)) is not None
+    offered = _blas.axpy_for(huge)
+    assert offered is None
 
 
 def test_axpy_is_not_offered_without_openblas(monkeypatch):

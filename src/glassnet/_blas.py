@@ -33,8 +33,9 @@ MIN_SIZE = 1 << 16
 
 Axpy = Callable[[FloatArray, FloatArray, float], None]
 
-# The function for each dtype, or None where NumPy does the update; filled on first use.
-_FUNCTIONS: dict[str, Axpy | None] = {}
+# For each dtype, the function and the max number of elements its integer type can count, or None
+# where NumPy does the update. Filled on first use.
+_FUNCTIONS: dict[str, tuple[Axpy, int] | None] = {}
 
 # (symbol format, integer type): OpenBLAS built for NumPy 2 wheels (scipy-openblas64), for NumPy 1.26
 # wheels (openblas64_), and a plain 32-bit-integer build.
@@ -46,11 +47,13 @@ def axpy_for(array: FloatArray) -> Axpy | None:
     """Return ``axpy(x, y, a)``, which does ``y += a · x`` in place, for arrays like ``array``; or None.
 
     None is returned for arrays below :data:`MIN_SIZE` elements, for arrays
-    that are not one contiguous 1-d block, for read-only arrays (which NumPy
-    then rejects, where axpy would write through the pointer), for dtypes
-    other than float32 and float64, and where NumPy's OpenBLAS cannot be
-    used. The function checks nothing: ``x`` and ``y`` must be contiguous, of
-    ``array``'s dtype, ``y`` writeable, and ``x`` at least as long as ``y``.
+    that are not one contiguous 1-d block, and for dtypes other than float32
+    and float64. It is also returned for read-only arrays, which axpy would
+    write through its pointer where NumPy raises. Where NumPy's OpenBLAS
+    cannot be used, or counts elements in 32-bit integers and the array has
+    2**31 or more, None is returned as well. The function checks nothing:
+    ``x`` and ``y`` must be contiguous, of ``array``'s dtype, ``y``
+    writeable, and ``x`` at least as long as ``y``.
     """
     if (array.size < MIN_SIZE or array.ndim != 1 or not array.flags.c_contiguous
             or not array.flags.writeable):
@@ -58,7 +61,11 @@ def axpy_for(array: FloatArray) -> Axpy | None:
     key = array.dtype.str
     if key not in _FUNCTIONS:
         _FUNCTIONS[key] = _load(array.dtype)
-    return _FUNCTIONS[key]
+    loaded = _FUNCTIONS[key]
+    # ctypes wraps a size beyond the integer type around without an error (2**31 becomes -2**31).
+    if loaded is None or array.size > loaded[1]:
+        return None
+    return loaded[0]
 
 
 def _library_files() -> list[str]:
@@ -70,7 +77,7 @@ def _library_files() -> list[str]:
     return sorted(path for pattern in patterns for path in glob.glob(pattern))
 
 
-def _load(dtype: np.dtype[Any]) -> Axpy | None:
+def _load(dtype: np.dtype[Any]) -> tuple[Axpy, int] | None:
     scalar: type[ctypes.c_float] | type[ctypes.c_double]
     if dtype == np.float32:
         letter, scalar = "s", ctypes.c_float
@@ -94,7 +101,7 @@ def _load(dtype: np.dtype[Any]) -> Axpy | None:
             routine.argtypes = (integer, scalar, ctypes.c_void_p, integer, ctypes.c_void_p, integer)
             axpy = _wrap(routine)
             if _works(axpy, dtype):
-                return axpy
+                return axpy, 2 ** (8 * ctypes.sizeof(integer) - 1) - 1
     return None
 
 
