@@ -77,6 +77,22 @@ def test_resume_with_schedules_and_early_stopping(tmp_path, step):
     assert _same_parameters(uninterrupted, resumed)
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_resume_after_schedule_reached_zero(tmp_path, optimizer):
+    # CosineDecay(2) with minimum_factor 0 sets the learning rate to 0 from the third epoch on, and
+    # the checkpoint stores that rate. Step 17 is inside the third epoch.
+    def cosine_to_zero():
+        return [LearningRateScheduler(CosineDecay(2, 0, 0.0))]
+
+    path = tmp_path / "run.ckpt"
+    uninterrupted = _run(extra=cosine_to_zero, epochs=4, optimizer=optimizer)
+    _run(callbacks=[_StopAt(path, 17)], extra=cosine_to_zero, epochs=4, optimizer=optimizer)
+    checkpoint = load_checkpoint(path)
+    assert checkpoint.optimizer.learning_rate == 0.0
+    resumed = _run(resume=checkpoint, extra=cosine_to_zero, epochs=4, optimizer=optimizer)
+    assert _same_parameters(uninterrupted, resumed)
+
+
 def test_checkpoint_stores_position(tmp_path):
     path = tmp_path / "run.ckpt"
     _run(callbacks=[_StopAt(path, 10)])

@@ -572,10 +572,18 @@ def optimizer_from_file_parts(metadata: object, arrays: Mapping[str, FloatArray]
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
         raise ModelFileError(f"{path}: optimizer iterations={iterations!r} must be an integer >= 0")
     name = config.pop("name", None)
+    # A schedule can bring the learning rate down to 0 (CosineDecay with minimum_factor=0), a rate that
+    # the constructor rejects, so such a saved rate is set after construction.
+    saved_rate = config.get("learning_rate")
+    rate_reached_zero = type(saved_rate) in (int, float) and saved_rate == 0
+    if rate_reached_zero:
+        del config["learning_rate"]
     try:
         optimizer: Optimizer = get_optimizer(name, **config)
     except (InvalidInputError, InvalidTypeError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: the optimizer configuration is not valid: {exc}") from exc
+    if rate_reached_zero:
+        optimizer.learning_rate = 0.0
     parameters = dict(network.parameters())
     state: dict[str, dict[str, FloatArray]] = {}
     for name, value in arrays.items():
