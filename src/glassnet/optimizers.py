@@ -130,7 +130,9 @@ class Optimizer:
         :func:`apply_updates` finishes the step, bitwise equal to :meth:`step`.
         The optimizer's own state (step count, velocity, moments) does advance.
         So a caller can inspect every update before any parameter changes,
-        as the training loop does to keep the last finite parameters.
+        as the training loop does to keep the last finite parameters. An
+        update that a BLAS ``axpy`` applies refers to the gradient array
+        itself, not a copy, so apply the updates before the gradients change.
         """
         self._pending = []
         try:
