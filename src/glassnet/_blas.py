@@ -46,14 +46,17 @@ _SYMBOLS = (("scipy_cblas_{}axpy64_", ctypes.c_int64), ("cblas_{}axpy64_", ctype
 def axpy_for(array: FloatArray) -> Axpy | None:
     """Return ``axpy(x, y, a)``, which does ``y += a · x`` in place, for arrays like ``array``; or None.
 
-    None is returned for arrays below :data:`MIN_SIZE` elements, for arrays
-    that are not one contiguous 1-d block, and for dtypes other than float32
-    and float64. It is also returned for read-only arrays, which axpy would
-    write through its pointer where NumPy raises. Where NumPy's OpenBLAS
-    cannot be used, or counts elements in 32-bit integers and the array has
-    2**31 or more, None is returned as well. The function checks nothing:
-    ``x`` and ``y`` must be contiguous, of ``array``'s dtype, ``y``
-    writeable, and ``x`` at least as long as ``y``.
+    None is returned, and NumPy does the update, for:
+
+    - arrays below :data:`MIN_SIZE` elements;
+    - arrays that are not one contiguous 1-d block;
+    - dtypes other than float32 and float64;
+    - read-only arrays, which NumPy rejects and axpy would write through its pointer;
+    - arrays longer than the OpenBLAS integer type can count (2**31 - 1 for 32-bit integers);
+    - a NumPy without an OpenBLAS of its own that passes the check.
+
+    The function checks nothing: ``x`` and ``y`` must be contiguous, of
+    ``array``'s dtype, ``y`` writeable, and ``x`` at least as long as ``y``.
     """
     if (array.size < MIN_SIZE or array.ndim != 1 or not array.flags.c_contiguous
             or not array.flags.writeable):
