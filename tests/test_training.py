@@ -1,10 +1,12 @@
 """The fit loop: L2 penalty, Dropout, budgets, reproducibility and train_model."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
 import glassnet as gn
-from conftest import LESSON_T, LESSON_X, lesson_network
+from conftest import LESSON_T, LESSON_X, blas_updates, lesson_network
 from glassnet.layers import Dropout
 from glassnet.model import TrainConfig, train_model
 from glassnet.training import Callback, fit
@@ -347,6 +349,33 @@ def test_inf_in_checked_array_spares_optimizer(activation, optimizer):
     for name, value in network.get_parameters().items():
         assert np.all(np.isfinite(value)), name
 
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+@pytest.mark.parametrize("updates", [contextlib.nullcontext, blas_updates], ids=["numpy", "blas"])
+def test_inf_in_checked_array_stops_plain_sgd(activation, updates):
+    # Plain SGD keeps nothing from the gradients, so fit skips the check of dW1 before it; the
+    # divergence guard must then stop the update and fit still name the input.
+    X, t = _blob_data()
+    network = gn.mlp([5, 8, 2], activation=activation, output="softmax", seed=3, dtype="float64")
+    optimizer = gn.SGD(learning_rate=0.05)
+    assert not optimizer.keeps_gradient_state()
+    fit(network, X, t, loss="categorical-cross-entropy", optimizer=optimizer, epochs=1, batch_size=16)
+    X[37, 4] = np.inf
+    steps = []
+
+    class Steps(Callback):
+        modifies_parameters = False
+
+        def on_batch_end(self, state):
+            steps.append(network.get_parameters())
+
+    with updates(), pytest.raises(gn.InvalidInputError, match="X contains inf at row 37, column 4"):
+        fit(network, X, t, loss="categorical-cross-entropy", optimizer=optimizer, epochs=1, batch_size=16,
+            shuffle=False, callbacks=[Steps()])
+    assert len(steps) == 2  # rows 32 to 47 are the third batch
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(value, steps[-1][name], err_msg=name)
 
 
 def test_value_written_by_callback_is_named():

@@ -123,6 +123,16 @@ class Optimizer:
         for name, symbol, param, grad in slots:
             self._update(name, symbol, param, grad, trace)
 
+    def keeps_gradient_state(self) -> bool:
+        """Return whether a step keeps values computed from the gradients, such as a velocity, in :attr:`state`.
+
+        A step on a non-finite gradient would leave NaN or inf there, even
+        when the parameters are kept, so :func:`glassnet.training.fit` checks
+        the input gradient first for such an optimizer. True unless a
+        subclass knows otherwise.
+        """
+        return True
+
     def compute_updates(self, slots: Sequence[Slot]) -> list[PendingUpdate]:
         """Run a step that computes every parameter's update but changes no parameter.
 
@@ -353,6 +363,9 @@ class SGD(Optimizer):
     def hyperparameters(self) -> dict[str, float | bool | None]:
         return {**super().hyperparameters(), "momentum": self.momentum, "nesterov": self.nesterov,
                 "weight_decay": self.weight_decay}
+
+    def keeps_gradient_state(self) -> bool:
+        return self.momentum != 0.0
 
     def step(self, slots: Sequence[Slot], trace: Trace | None = None) -> None:
         if self.clip_norm is not None or self.momentum != 0.0 or self.weight_decay:

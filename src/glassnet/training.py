@@ -320,7 +320,8 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
         for callback in callbacks
     )
     # When this fit did not scan X, or callbacks may write into X between steps, X can contain
-    # NaN or inf that no scan saw. Then each step checks one column of dW1 before the optimizer.
+    # NaN or inf that no scan saw. Then each step checks one column of dW1 before an optimizer that
+    # would take it into its state (see _prepare_training_input).
     unchecked_input = not scanned or bool(callbacks)
     n = X.shape[0]
     # One gather per mini-batch into these arrays: no second copy of the data set.
@@ -364,8 +365,8 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
                 value = network.loss_and_backward(xb, tb, loss, l2=l2)
                 problem = "" if math.isfinite(value) else f"the training loss became {value}"
                 if not problem:
-                    if unchecked_input and not all_finite(network.dense_layers[0].grads["W"][:, 0]):
-                        # Before the optimizer takes the gradient into its state (see _prepare_training_input).
+                    if (unchecked_input and optimizer.keeps_gradient_state()
+                            and not all_finite(network.dense_layers[0].grads["W"][:, 0])):
                         _check_batch_input(xb, order, start)
                     problem = guard.step()
             if problem:
@@ -439,9 +440,13 @@ def _prepare_training_input(network: Sequential, X: ArrayLike) -> tuple[FloatArr
     inf · 0 are NaN. So when the scan was skipped, or callbacks, which may
     write into X, run between the steps, :func:`fit` checks the first
     column of dW1 before each optimizer step, unless a non-finite
-    loss has already stopped the step. Either way :func:`fit` names the
-    input's row and column (see :func:`_check_batch_input`). The steps on
-    the batches before that one keep their updates.
+    loss has already stopped the step. An optimizer that keeps nothing
+    from the gradients (plain SGD, see
+    :meth:`~glassnet.optimizers.Optimizer.keeps_gradient_state`) needs no
+    such check: the divergence guard finds the non-finite update before any
+    parameter changes. Either way :func:`fit` names the input's row and
+    column (see :func:`_check_batch_input`). The steps on the batches
+    before that one keep their updates.
     """
     remembered = network._checked_input
     if remembered is not None and remembered[0]() is X and remembered[1] == _memory_layout(X):
