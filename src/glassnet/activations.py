@@ -78,15 +78,15 @@ def row_reduce(ufunc: np.ufunc, a: FloatArray, keepdims: bool = False) -> FloatA
     over a whole batch: the row maxima of 1024 rows of 10 took 5 µs this
     way and 52 µs directly.
     """
-    if a.ndim != 2 or a.shape[1] > _SHORT_ROW or a.shape[0] < _MANY_ROWS:
+    if a.ndim != 2 or a.shape[1] > SHORT_ROW or a.shape[0] < MANY_ROWS:
         return ufunc.reduce(a, axis=-1, keepdims=keepdims)  # type: ignore[no-any-return]
     reduced: FloatArray = ufunc.reduce(np.ascontiguousarray(a.T), axis=0)
     return reduced[:, np.newaxis] if keepdims else reduced
 
 
-# Rows of at most _SHORT_ROW elements in arrays of at least _MANY_ROWS rows are reduced transposed.
-_SHORT_ROW = 32
-_MANY_ROWS = 16
+# Rows of at most SHORT_ROW elements in arrays of at least MANY_ROWS rows are reduced transposed.
+SHORT_ROW = 32
+MANY_ROWS = 16
 
 
 def sigmoid_derivative_from_output(a: FloatArray) -> FloatArray:

@@ -595,6 +595,57 @@ class Softmax(Activation):
         self.a = e
         return e
 
+    def training_kernels(self, output: FloatArray, input_grad: FloatArray | None) -> Kernels:
+        """Return the planned pass's functions: :meth:`forward` with every array made beforehand.
+
+        The row maxima and sums are reduced as :func:`activations.row_reduce`
+        does, on a transposed copy for many short rows, so the values are
+        the same bits as forward's. A subclass gets its own methods called.
+        """
+        if type(self) is not Softmax or output.ndim != 2 or output.size == 0:
+            return super().training_kernels(output, input_grad)
+        rows, width = output.shape
+        dtype = output.dtype
+        shifted = aligned_empty(output.shape, dtype)
+        row_max = aligned_empty((rows, 1), dtype)
+        row_sum = aligned_empty((rows, 1), dtype)
+        log_sum = aligned_empty((rows, 1), dtype)
+        transposed = width <= act.SHORT_ROW and rows >= act.MANY_ROWS
+        # The transposed copy, reduced across its rows; unused for rows that are reduced directly.
+        columns = aligned_empty((width, rows) if transposed else (0, 0), dtype)
+        max_of_columns = row_max.reshape(rows)
+        sum_of_columns = row_sum.reshape(rows)
+        copyto, subtract, exp, divide, log = np.copyto, np.subtract, np.exp, np.divide, np.log
+        maximum, add = np.maximum, np.add
+        errstate = np.errstate
+        backward_method = self.backward
+
+        def forward(z: FloatArray) -> FloatArray:
+            self.z = z
+            if transposed:
+                copyto(columns, z.T)
+                maximum.reduce(columns, axis=0, out=max_of_columns)
+            else:
+                maximum.reduce(z, axis=-1, keepdims=True, out=row_max)
+            with errstate(over="ignore"):
+                subtract(z, row_max, out=shifted)
+            exp(shifted, out=output)
+            if transposed:
+                copyto(columns, output.T)
+                add.reduce(columns, axis=0, out=sum_of_columns)
+            else:
+                add.reduce(output, axis=-1, keepdims=True, out=row_sum)
+            divide(output, row_sum, out=output)
+            self.shifted = shifted
+            self.log_sum = log(row_sum, out=log_sum)
+            self.a = output
+            return output
+
+        def backward(grad: FloatArray) -> FloatArray | None:
+            return backward_method(grad, grad)
+
+        return forward, backward
+
     def local_derivative(self) -> FloatArray:
         raise NotImplementedError(
             "softmax has a full Jacobian, not an elementwise derivative; use backward()"
