@@ -378,6 +378,33 @@ def test_inf_in_checked_array_stops_plain_sgd(activation, updates):
         np.testing.assert_array_equal(value, steps[-1][name], err_msg=name)
 
 
+class _GradientMeanSGD(gn.SGD):
+    """SGD that also keeps a running mean of each gradient in its state."""
+
+    def _update(self, name, symbol, param, grad, trace):
+        mean = self._buffer(name, "mean", param)
+        mean *= 0.5
+        mean += 0.5 * grad
+        super()._update(name, symbol, param, grad, trace)
+
+
+@pytest.mark.parametrize("options", [{"clip_norm": 10.0}, {"weight_decay": 0.01}], ids=["clip", "decay"])
+def test_inf_in_checked_array_spares_sgd_subclass(options):
+    # At momentum 0, SGD itself keeps nothing from the gradients, but a subclass may. So fit must
+    # check dW1 before its step, as for any optimizer with state.
+    X, t = _blob_data()
+    network = gn.mlp([5, 8, 2], activation="tanh", output="softmax", seed=3, dtype="float64")
+    optimizer = _GradientMeanSGD(learning_rate=0.05, **options)
+    fit(network, X, t, loss="categorical-cross-entropy", optimizer=optimizer, epochs=1, batch_size=16)
+    X[37, 4] = np.inf
+    with pytest.raises(gn.InvalidInputError, match="X contains inf at row 37, column 4"):
+        fit(network, X, t, loss="categorical-cross-entropy", optimizer=optimizer, epochs=1, batch_size=16,
+            shuffle=False)
+    assert optimizer.state
+    for name, buffers in optimizer.state.items():
+        assert np.all(np.isfinite(buffers["mean"])), name
+
+
 def test_value_written_by_callback_is_named():
     X, t = _blob_data()
     network = _blob_network()

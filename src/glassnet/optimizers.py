@@ -129,7 +129,8 @@ class Optimizer:
         A step on a non-finite gradient would leave NaN or inf there, even
         when the parameters are kept, so :func:`glassnet.training.fit` checks
         the input gradient first for such an optimizer. True unless a
-        subclass knows otherwise.
+        subclass overrides it. SGD returns False only for itself at
+        momentum 0, not for its subclasses.
         """
         return True
 
@@ -365,7 +366,8 @@ class SGD(Optimizer):
                 "weight_decay": self.weight_decay}
 
     def keeps_gradient_state(self) -> bool:
-        return self.momentum != 0.0
+        # Plain SGD keeps nothing, but a subclass may keep its own state at any momentum.
+        return self.momentum != 0.0 or type(self) is not SGD
 
     def step(self, slots: Sequence[Slot], trace: Trace | None = None) -> None:
         if self.clip_norm is not None or self.momentum != 0.0 or self.weight_decay:
