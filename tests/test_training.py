@@ -374,6 +374,7 @@ def test_inf_in_checked_array_stops_plain_sgd(activation, updates):
         fit(network, X, t, loss="categorical-cross-entropy", optimizer=optimizer, epochs=1, batch_size=16,
             shuffle=False, callbacks=[Steps()])
     assert len(steps) == 2  # rows 32 to 47 are the third batch
+    assert optimizer.iterations == 4 + 2  # the rejected step is not counted
     for name, value in network.get_parameters().items():
         np.testing.assert_array_equal(value, steps[-1][name], err_msg=name)
 
