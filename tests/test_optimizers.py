@@ -579,3 +579,22 @@ def test_optimizer_of_another_network_raises_before_updating(make):
         second.step(np.ones((2, 2)), np.zeros((2, 2)), "mse", optimizer)
     for name, value in second.get_parameters().items():
         np.testing.assert_array_equal(value, before[name], err_msg=name)
+
+
+class _SignSGD(gn.SGD):
+    """SGD on the sign of each gradient, through its own ``_update``."""
+
+    def _update(self, name, symbol, param, grad, trace):
+        super()._update(name, symbol, param, np.sign(grad), trace)
+
+
+@pytest.mark.parametrize("trace", [False, True], ids=["untraced", "traced"])
+@pytest.mark.parametrize("updates", [contextlib.nullcontext, blas_updates], ids=["numpy", "blas"])
+def test_sgd_subclass_update_runs_at_momentum_zero(trace, updates):
+    # Plain SGD updates every parameter in one call without _update, which a subclass may override.
+    network = lesson_network()
+    with updates():
+        network.step(LESSON_X, LESSON_T, "half-squared-error", _SignSGD(learning_rate=0.1), trace=trace)
+    # Every gradient of the lesson step is negative, so each parameter grows by exactly 0.1.
+    np.testing.assert_allclose(network.layers[0].params["W"], [[0.4, 0.5], [0.6, 0.7]])
+    np.testing.assert_allclose(network.layers[2].params["b"], [0.4])

@@ -370,7 +370,8 @@ class SGD(Optimizer):
         return self.momentum != 0.0 or type(self) is not SGD
 
     def step(self, slots: Sequence[Slot], trace: Trace | None = None) -> None:
-        if self.clip_norm is not None or self.momentum != 0.0 or self.weight_decay:
+        # The plain update below skips _update, which a subclass may override.
+        if self.clip_norm is not None or self.momentum != 0.0 or self.weight_decay or type(self) is not SGD:
             super().step(slots, trace)
             return
         if trace is not None:
