@@ -419,6 +419,40 @@ def test_value_written_by_callback_is_named():
     assert "earlier fit" not in str(raised.value)
 
 
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_target_written_by_callback_is_named(shuffle):
+    # Float targets of the network's dtype are trained on in place, so a callback can write NaN into
+    # them after fit checked them. The non-finite loss must then name the target, not report divergence.
+    X, t = _blob_data()
+    network = _blob_network()
+
+    class Corrupt(Callback):
+        def on_batch_end(self, state):
+            if state.step == 2:
+                t[50, 1] = np.nan
+
+    with pytest.raises(gn.InvalidInputError, match="targets contain nan at row 50, column 1"):
+        fit(network, X, t, loss="categorical-cross-entropy", optimizer=gn.SGD(learning_rate=0.05), epochs=2,
+            batch_size=16, shuffle=shuffle, callbacks=[Corrupt()])
+
+
+@pytest.mark.parametrize("array", ["X_val", "t_val"])
+def test_validation_value_written_by_callback_is_named(array):
+    X, t = _blob_data()
+    X_val, t_val = _blob_data(n=20, seed=1)
+    network = _blob_network()
+
+    class Corrupt(Callback):
+        def on_epoch_begin(self, state):
+            if state.epoch == 2:
+                (X_val if array == "X_val" else t_val)[7, 1] = np.inf
+
+    expected = "X_val contains inf" if array == "X_val" else "validation targets contain inf"
+    with pytest.raises(gn.InvalidInputError, match=rf"{expected} at row 7, column 1"):
+        fit(network, X, t, loss="categorical-cross-entropy", epochs=2, batch_size=16,
+            validation_data=(X_val, t_val), callbacks=[Corrupt()])
+
+
 def test_new_array_nan_rejected_first():
     X, t = _blob_data()
     network = _blob_network()

@@ -371,10 +371,12 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
                         _check_batch_input(xb, order, start)
                     problem = guard.step()
             if problem:
-                # X may have been changed since it was checked (see _prepare_training_input). Then the
-                # step that the guard stopped is not counted, as when the check above stops it.
+                # X or the targets may have been changed since they were checked (see
+                # _prepare_training_input). Then the step that the guard stopped is not counted, as
+                # when the check above stops it.
                 try:
                     _check_batch_input(xb, order, start)
+                    _check_batch_targets(tb, order, start)
                 except InvalidInputError:
                     optimizer.iterations = iterations
                     raise
@@ -411,6 +413,7 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
                 # t_val is set whenever X_val is.
                 record["val_loss"] = evaluate_loss(network, X_val, cast("FloatArray", t_val), loss)
             if not math.isfinite(record["val_loss"]):
+                _check_validation_data(X_val, cast("FloatArray", t_val))
                 _raise_diverged(epoch, state.step, f"the validation loss became {record['val_loss']}", history)
             for name, function in (metrics or {}).items():
                 record[f"val_{name}"] = function(network, X_val, cast("FloatArray", t_val))
@@ -509,14 +512,56 @@ def _memory_layout(array: FloatArray) -> tuple[object, ...]:
 
 def _check_batch_input(xb: FloatArray, order: np.ndarray[Any, Any] | None, start: int) -> None:
     """Raise naming the row of X and the column when the batch ``xb`` contains NaN or inf."""
-    if all_finite(xb):
-        return
-    row, column = (int(i) for i in np.argwhere(~np.isfinite(xb))[0])
+    found = _first_non_finite(xb, order, start)
+    if found is not None:
+        value, row, column = found
+        raise InvalidInputError(
+            f"X contains {value} at row {row}, column {column} (written after fit checked X); "
+            "expected finite numbers. Remove or impute missing and infinite values first"
+        )
+
+
+def _check_batch_targets(tb: FloatArray, order: np.ndarray[Any, Any] | None, start: int) -> None:
+    """Raise naming the target row and column when the batch ``tb`` contains NaN or inf."""
+    found = _first_non_finite(tb, order, start)
+    if found is not None:
+        value, row, column = found
+        raise InvalidInputError(
+            f"targets contain {value} at row {row}, column {column} (written after fit checked the "
+            "targets); remove or fill missing targets before training"
+        )
+
+
+def _check_validation_data(X_val: FloatArray, t_val: FloatArray) -> None:
+    """Raise naming the row and column when X_val or the validation targets contain NaN or inf."""
+    found = _first_non_finite(X_val, None, 0)
+    if found is not None:
+        value, row, column = found
+        raise InvalidInputError(
+            f"X_val contains {value} at row {row}, column {column} (written after fit checked X_val); "
+            "expected finite numbers. Remove or impute missing and infinite values first"
+        )
+    found = _first_non_finite(t_val, None, 0)
+    if found is not None:
+        value, row, column = found
+        raise InvalidInputError(
+            f"validation targets contain {value} at row {row}, column {column} (written after fit checked "
+            "them); remove or fill missing targets first"
+        )
+
+
+def _first_non_finite(values: FloatArray, order: np.ndarray[Any, Any] | None,
+                      start: int) -> tuple[float, int, int] | None:
+    """Return the first NaN or inf of the batch ``values`` with its row in the whole array and its column.
+
+    The batch contains rows ``order[start:]`` of that array, or rows ``start:`` when ``order`` is None.
+    Returns None when every value is finite.
+    """
+    if all_finite(values):
+        return None
+    row, column = (int(i) for i in np.argwhere(~np.isfinite(values))[0])
     sample = start + row if order is None else int(order[start + row])
-    raise InvalidInputError(
-        f"X contains {xb[row, column]} at row {sample}, column {column} (written after fit checked X); "
-        "expected finite numbers. Remove or impute missing and infinite values first"
-    )
+    return float(values[row, column]), sample, column
 
 
 def _load_callback_states(callbacks: Sequence[Callback], saved: Sequence[Mapping[str, Any]]) -> None:
