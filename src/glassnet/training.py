@@ -512,56 +512,40 @@ def _memory_layout(array: FloatArray) -> tuple[object, ...]:
 
 def _check_batch_input(xb: FloatArray, order: np.ndarray[Any, Any] | None, start: int) -> None:
     """Raise naming the row of X and the column when the batch ``xb`` contains NaN or inf."""
-    found = _first_non_finite(xb, order, start)
-    if found is not None:
-        value, row, column = found
-        raise InvalidInputError(
-            f"X contains {value} at row {row}, column {column} (written after fit checked X); "
-            "expected finite numbers. Remove or impute missing and infinite values first"
-        )
+    _check_written(xb, order, start, "X contains", "X", _INPUT_FIX)
 
 
 def _check_batch_targets(tb: FloatArray, order: np.ndarray[Any, Any] | None, start: int) -> None:
     """Raise naming the target row and column when the batch ``tb`` contains NaN or inf."""
-    found = _first_non_finite(tb, order, start)
-    if found is not None:
-        value, row, column = found
-        raise InvalidInputError(
-            f"targets contain {value} at row {row}, column {column} (written after fit checked the "
-            "targets); remove or fill missing targets before training"
-        )
+    _check_written(tb, order, start, "targets contain", "the targets", _TARGET_FIX)
 
 
 def _check_validation_data(X_val: FloatArray, t_val: FloatArray) -> None:
     """Raise naming the row and column when X_val or the validation targets contain NaN or inf."""
-    found = _first_non_finite(X_val, None, 0)
-    if found is not None:
-        value, row, column = found
-        raise InvalidInputError(
-            f"X_val contains {value} at row {row}, column {column} (written after fit checked X_val); "
-            "expected finite numbers. Remove or impute missing and infinite values first"
-        )
-    found = _first_non_finite(t_val, None, 0)
-    if found is not None:
-        value, row, column = found
-        raise InvalidInputError(
-            f"validation targets contain {value} at row {row}, column {column} (written after fit checked "
-            "them); remove or fill missing targets first"
-        )
+    _check_written(X_val, None, 0, "X_val contains", "X_val", _INPUT_FIX)
+    _check_written(t_val, None, 0, "validation targets contain", "them", _TARGET_FIX)
 
 
-def _first_non_finite(values: FloatArray, order: np.ndarray[Any, Any] | None,
-                      start: int) -> tuple[float, int, int] | None:
-    """Return the first NaN or inf of the batch ``values`` with its row in the whole array and its column.
+_INPUT_FIX = "expected finite numbers. Remove or impute missing and infinite values first"
+_TARGET_FIX = "remove or fill missing targets before training"
 
-    The batch contains rows ``order[start:]`` of that array, or rows ``start:`` when ``order`` is None.
-    Returns None when every value is finite.
+
+def _check_written(values: FloatArray, order: np.ndarray[Any, Any] | None, start: int, subject: str,
+                   checked: str, fix: str) -> None:
+    """Raise InvalidInputError for the first NaN or inf in ``values``, written after fit checked the data.
+
+    ``values`` contains rows ``order[start:]`` of the whole array, or rows
+    ``start:`` when ``order`` is None; the message names the row of the
+    whole array and the column, after ``subject`` (such as "X contains").
     """
     if all_finite(values):
-        return None
+        return
     row, column = (int(i) for i in np.argwhere(~np.isfinite(values))[0])
     sample = start + row if order is None else int(order[start + row])
-    return float(values[row, column]), sample, column
+    raise InvalidInputError(
+        f"{subject} {float(values[row, column])} at row {sample}, column {column} (written after fit checked "
+        f"{checked}); {fix}"
+    )
 
 
 def _load_callback_states(callbacks: Sequence[Callback], saved: Sequence[Mapping[str, Any]]) -> None:
