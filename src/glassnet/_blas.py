@@ -37,8 +37,9 @@ Axpy = Callable[[FloatArray, FloatArray, float], None]
 # where NumPy does the update. Filled on first use.
 _FUNCTIONS: dict[str, tuple[Axpy, int] | None] = {}
 
-# (symbol format, integer type): OpenBLAS built for NumPy 2 wheels (scipy-openblas64), for NumPy 1.26
-# wheels (openblas64_), and a plain 32-bit-integer build.
+# (symbol format, integer type): the scipy-openblas64 build in NumPy 2's wheels, the one that the tests
+# run against; an OpenBLAS built with the 64_ symbol suffix alone; and plain 32-bit-integer builds.
+# A name that a library lacks is skipped, and a found routine must pass _works before it is used.
 _SYMBOLS = (("scipy_cblas_{}axpy64_", ctypes.c_int64), ("cblas_{}axpy64_", ctypes.c_int64),
             ("scipy_cblas_{}axpy", ctypes.c_int32), ("cblas_{}axpy", ctypes.c_int32))
 
