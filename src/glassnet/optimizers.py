@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
+from . import _blas
 from ._blas import Axpy, axpy_for
 from ._buffers import aligned_like, aligned_zeros
 from ._typing import FloatArray, JSONDict
@@ -385,6 +386,9 @@ class SGD(Optimizer):
         flat: FlatBuffers | None = getattr(slots, "flat", None)
         if flat is not None:
             # Every parameter lives in one array (see Sequential.slots): one update for all of them.
+            if pending is None and flat.params.size < _blas.MIN_SIZE:
+                flat.params -= self._flat_change(flat)  # two NumPy calls, the cheapest for a small network
+                return
             update = self._flat_update(flat)
             if pending is not None:
                 pending.append(update)
