@@ -19,12 +19,12 @@ from ._typing import AnyArray, FloatArray
 
 
 # Arguments below which exp cannot overflow (log of the largest float is 709.78 and 88.72).
-_EXP_SAFE: dict[np.dtype[Any], float] = {np.dtype(np.float64): 709.0, np.dtype(np.float32): 88.0}
+EXP_SAFE: dict[np.dtype[Any], float] = {np.dtype(np.float64): 709.0, np.dtype(np.float32): 88.0}
 # Arrays up to this size are checked for overflow before exp instead of silencing it.
-_SMALL = 256
+EXP_TEST_MAX_SIZE = 256
 
 
-def _largest(array: FloatArray) -> float:
+def largest_element(array: FloatArray) -> float:
     """Return the largest element of a non-empty array, or NaN when NaN comes first."""
     if array.size <= 8:
         return float(max(array.ravel().tolist()))
@@ -56,8 +56,8 @@ def sigmoid_from_negated(e: FloatArray, one: float | FloatArray) -> FloatArray:
     a 0-d array to a small array faster than a Python float, so a network's
     training pass passes one it made beforehand.
     """
-    limit = _EXP_SAFE.get(e.dtype)
-    if limit is not None and 0 < e.size <= _SMALL and _largest(e) < limit:
+    limit = EXP_SAFE.get(e.dtype)
+    if limit is not None and 0 < e.size <= EXP_TEST_MAX_SIZE and largest_element(e) < limit:
         # No element can overflow, which one reduction over a small array shows faster
         # than np.errstate can be entered and left.
         np.exp(e, out=e)

@@ -521,11 +521,25 @@ class Sigmoid(Activation):
         negative = np.negative
         subtract = np.subtract
         multiply = np.multiply
-        from_negated = act.sigmoid_from_negated
+        exp = np.exp
+        add = np.add
+        reciprocal = np.reciprocal
+        errstate = np.errstate
+        largest = act.largest_element
+        # The steps of activations.sigmoid_from_negated, with its size test made once for the plan.
+        limit = act.EXP_SAFE.get(output.dtype, 0.0)
+        test_first = output.dtype in act.EXP_SAFE and 0 < output.size <= act.EXP_TEST_MAX_SIZE
 
         def forward(z: FloatArray) -> FloatArray:
             self.z = z
-            a = from_negated(negative(z, out=output), one)
+            e = negative(z, out=output)
+            if test_first and largest(e) < limit:
+                exp(e, out=e)
+            else:
+                with errstate(over="ignore"):
+                    exp(e, out=e)
+            add(e, one, out=e)
+            a = reciprocal(e, out=e)
             self.a = a
             return a
 
