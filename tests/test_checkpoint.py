@@ -24,14 +24,20 @@ X = RNG.normal(size=(50, 3))
 Y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 0.5).astype(int)
 
 
-def _run(callbacks=(), resume=None, epochs=6, optimizer="adam", extra=None):
-    """Train a fresh network; return it. ``extra`` builds the schedule/early-stopping callbacks."""
+def _run(callbacks=(), resume=None, epochs=6, optimizer="adam", extra=None, max_steps=None, history=None):
+    """Train a fresh network; return it. ``extra`` builds the schedule/early-stopping callbacks.
+
+    ``history``, a list, receives the run's History.
+    """
     network = gn.mlp([3, 8, 8, 3], output="softmax", seed=1, dropout=0.3, dtype="float32")
     optimizer = gn.get_optimizer(optimizer, learning_rate=0.02)
     made = list(extra()) if extra else []
     point = resume.restore(network, optimizer) if resume is not None else None
-    fit(network, X, Y, loss="categorical-cross-entropy", optimizer=optimizer, epochs=epochs, batch_size=8, seed=3,
-        validation_data=(X[:10], Y[:10]), callbacks=[*made, *callbacks], resume=point)
+    result = fit(network, X, Y, loss="categorical-cross-entropy", optimizer=optimizer, epochs=epochs, batch_size=8,
+                 seed=3, validation_data=(X[:10], Y[:10]), callbacks=[*made, *callbacks], resume=point,
+                 max_steps=max_steps)
+    if history is not None:
+        history.append(result)
     return network
 
 
@@ -91,6 +97,25 @@ def test_resume_after_schedule_reached_zero(tmp_path, optimizer):
     assert checkpoint.optimizer.learning_rate == 0.0
     resumed = _run(resume=checkpoint, extra=cosine_to_zero, epochs=4, optimizer=optimizer)
     assert _same_parameters(uninterrupted, resumed)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_resume_after_step_budget_inside_epoch(tmp_path, optimizer):
+    # 7 steps of 8 samples per epoch: a budget of 10 steps stops fit after 24 samples of epoch 2.
+    # fit records the part it ran and calls on_epoch_end, so CheckpointEvery saves there. The
+    # resumed run must still run the rest of epoch 2.
+    path = tmp_path / "run.ckpt"
+    uninterrupted_history = []
+    uninterrupted = _run(optimizer=optimizer, history=uninterrupted_history)
+    _run(callbacks=[CheckpointEvery(path, 1)], optimizer=optimizer, max_steps=10)
+    checkpoint = load_checkpoint(path)
+    assert (checkpoint.point.epoch, checkpoint.point.position, checkpoint.point.step) == (2, 24, 10)
+    assert [record["epoch"] for record in checkpoint.point.records] == [1]
+    resumed_history = []
+    resumed = _run(resume=checkpoint, optimizer=optimizer, history=resumed_history)
+    assert _same_parameters(uninterrupted, resumed)
+    assert [record["step"] for record in resumed_history[0].records] == [
+        record["step"] for record in uninterrupted_history[0].records]
 
 
 def test_checkpoint_stores_position(tmp_path):

@@ -60,6 +60,9 @@ class RunState(Protocol):
     def record(self) -> dict[str, Any]: ...
 
     @property
+    def n_train(self) -> int: ...
+
+    @property
     def n_val(self) -> int: ...
 
     @property

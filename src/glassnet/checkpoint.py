@@ -107,7 +107,7 @@ def resume_point(state: RunState) -> ResumePoint:
     callback_states = [{"type": type(callback).__name__, "state": callback.state_dict()}
                        for callback in state.callbacks if hasattr(callback, "state_dict")]
     epoch_recorded = bool(history.records) and history.records[-1]["epoch"] == state.epoch
-    if state.epoch == 0 or epoch_recorded:
+    if state.epoch == 0 or (epoch_recorded and state.position >= state.n_train):
         # Between epochs: the next epoch starts afresh from the generator as it is now.
         return ResumePoint(epoch=state.epoch + 1, position=0, step=state.step,
                            rng_state=dict(state.rng.bit_generator.state), total_loss=0.0, records=records,
@@ -117,6 +117,12 @@ def resume_point(state: RunState) -> ResumePoint:
             f"the training state is inside epoch {state.epoch} but has epoch_rng_state=None, so the run "
             "cannot be resumed from it; save checkpoints from a callback of glassnet.training.fit"
         )
+    if epoch_recorded:
+        # A step or time budget stopped fit inside the epoch, and fit recorded the part it ran. The
+        # resumed run finishes the epoch and records all of it.
+        # NOTE: callbacks saw the partial epoch's on_epoch_end, so their saved state (a plateau
+        # count, a best loss) may differ from an uninterrupted run's.
+        records = records[:-1]
     return ResumePoint(epoch=state.epoch, position=state.position, step=state.step,
                        rng_state=state.epoch_rng_state, total_loss=state.total_loss, records=records,
                        callback_states=callback_states)
