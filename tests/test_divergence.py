@@ -316,3 +316,26 @@ def test_callback_building_network_from_layers_keeps_training():
     fit(network, X, T, optimizer=gn.SGD(learning_rate=0.01), epochs=3, batch_size=3, shuffle=False,
         callbacks=[LogHidden(), Record()])
     assert not np.array_equal(weights[1], weights[2])
+
+
+class SetLearningRate(Callback):
+    """Set the optimizer's learning rate to ``value`` after every step."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def on_batch_end(self, state):
+        state.optimizer.learning_rate = self.value
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("rate", [np.nan, np.inf])
+@UPDATES
+def test_callback_non_finite_rate_is_named(updates, rate, momentum):
+    network = gn.mlp([1, 3, 1], activation="tanh", seed=0, dtype="float64")
+    steps = BatchLosses()
+    with updates(), pytest.raises(gn.DivergenceError, match=f"the learning rate became {rate}"):
+        fit(network, X, T, optimizer=gn.SGD(learning_rate=0.01, momentum=momentum), epochs=2, batch_size=1,
+            shuffle=False, callbacks=[steps, SetLearningRate(rate)])
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(value, steps.parameters[-1][name])

@@ -606,6 +606,11 @@ class FiniteGuard:
         """Take one optimizer step; return "" or, when it would diverge, a description of the problem."""
         # The slots are fetched at every step: code run between steps may have replaced a
         # layer's arrays (building another network from the same layers does).
+        rate = self.optimizer.learning_rate
+        if not math.isfinite(rate):
+            # Code outside the optimizer (a callback, for example) set it. Every update would be NaN or
+            # inf, and the update checks below would report that as an overflow.
+            return f"the learning rate became {float(rate)}"
         slots = self.network._current_slots()
         updates = self.optimizer.compute_updates(slots)
         bounds: dict[str, float] = {}
