@@ -395,7 +395,7 @@ def test_flat_sgd_promotes_like_numpy(rate, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_numpy_openblas_axpy_is_found(dtype):
-    # NumPy's wheels ship OpenBLAS; large SGD updates must find its axpy there.
+    # NumPy's wheels ship OpenBLAS, so large SGD updates must find its axpy there.
     if not numpy_ships_openblas():
         pytest.skip("this NumPy ships no OpenBLAS of its own")
     y = np.full(_blas.MIN_SIZE, 3.0, dtype=dtype)
@@ -490,7 +490,7 @@ def test_axpy_is_not_offered_without_openblas(monkeypatch):
 
 
 @pytest.mark.skipif(not hasattr(os, "RTLD_NOLOAD"), reason="needs dlopen's RTLD_NOLOAD")
-def test_axpy_ignores_an_openblas_numpy_did_not_load(monkeypatch, tmp_path):
+def test_axpy_ignores_unloaded_openblas(monkeypatch, tmp_path):
     # A copy of NumPy's OpenBLAS at another path is a library of its own, with a thread pool of its own.
     bundled = _blas._library_files()
     if not bundled:
@@ -590,7 +590,7 @@ class _SignSGD(gn.SGD):
 
 @pytest.mark.parametrize("trace", [False, True], ids=["untraced", "traced"])
 @pytest.mark.parametrize("updates", [contextlib.nullcontext, blas_updates], ids=["numpy", "blas"])
-def test_sgd_subclass_update_runs_at_momentum_zero(trace, updates):
+def test_sgd_subclass_update_at_zero_momentum(trace, updates):
     # Plain SGD updates every parameter in one call without _update, which a subclass may override.
     network = lesson_network()
     with updates():

@@ -354,8 +354,8 @@ def test_inf_in_checked_array_spares_optimizer(activation, optimizer):
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
 @pytest.mark.parametrize("updates", [contextlib.nullcontext, blas_updates], ids=["numpy", "blas"])
 def test_inf_in_checked_array_stops_plain_sgd(activation, updates):
-    # Plain SGD keeps nothing from the gradients, so fit skips the check of dW1 before it; the
-    # divergence guard must then stop the update and fit still name the input.
+    # Plain SGD keeps nothing from the gradients, so fit skips the check of dW1 before it. The
+    # divergence guard must then stop the update, and fit must still name the input.
     X, t = _blob_data()
     network = gn.mlp([5, 8, 2], activation=activation, output="softmax", seed=3, dtype="float64")
     optimizer = gn.SGD(learning_rate=0.05)

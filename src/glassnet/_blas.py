@@ -39,9 +39,9 @@ Axpy = Callable[[FloatArray, FloatArray, float], None]
 # where NumPy does the update. Filled on first use.
 _FUNCTIONS: dict[str, tuple[Axpy, int] | None] = {}
 
-# (symbol format, integer type): the scipy-openblas64 build in NumPy 2's wheels, the one that the tests
-# run against; an OpenBLAS built with the 64_ symbol suffix alone; and plain 32-bit-integer builds.
-# A name that a library lacks is skipped, and a found routine must pass _works before it is used.
+# (symbol format, integer type), tried in order. The first is the scipy-openblas64 build in NumPy 2's
+# wheels, which the tests run against. The others are an OpenBLAS built with the 64_ symbol suffix
+# alone and plain 32-bit-integer builds. A routine is used only after it passes _works.
 _SYMBOLS = (("scipy_cblas_{}axpy64_", ctypes.c_int64), ("cblas_{}axpy64_", ctypes.c_int64),
             ("scipy_cblas_{}axpy", ctypes.c_int32), ("cblas_{}axpy", ctypes.c_int32))
 
@@ -91,8 +91,8 @@ def _load(dtype: np.dtype[Any]) -> tuple[Axpy, int] | None:
         letter, scalar = "d", ctypes.c_double
     else:
         return None
-    # Only a library that NumPy has loaded already: a second copy of OpenBLAS would bring a second
-    # thread pool. Windows has no such flag, and there NumPy's wheel holds a single OpenBLAS.
+    # Only a library that NumPy has loaded already, because a second copy of OpenBLAS would bring a
+    # second thread pool. Windows has no such flag, and there NumPy's wheel contains a single OpenBLAS.
     mode = getattr(os, "RTLD_NOLOAD", 0) | ctypes.RTLD_LOCAL
     for path in _library_files():
         try:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
-from . import _blas
 from ._blas import Axpy, axpy_for
 from ._buffers import aligned_like, aligned_zeros
 from ._typing import FloatArray, JSONDict
@@ -386,10 +385,11 @@ class SGD(Optimizer):
         flat: FlatBuffers | None = getattr(slots, "flat", None)
         if flat is not None:
             # Every parameter lives in one array (see Sequential.slots): one update for all of them.
-            if pending is None and flat.params.size < _blas.MIN_SIZE:
-                flat.params -= self._flat_change(flat)  # two NumPy calls, the cheapest for a small network
+            axpy = axpy_for(flat.params)
+            if axpy is None and pending is None:
+                flat.params -= self._flat_change(flat)  # two NumPy calls, without an update object
                 return
-            update = self._flat_update(flat)
+            update = self._flat_update(flat, axpy)
             if pending is not None:
                 pending.append(update)
             else:
@@ -412,7 +412,7 @@ class SGD(Optimizer):
             super().step(slots, trace)
             return
         self.iterations += 1
-        apply_updates((self._flat_update(flat),))
+        apply_updates((self._flat_update(flat, axpy_for(flat.params)),))
         # The texts depend on the parameters (their names), the learning rate and whether the
         # trace has total gradients (an L2 penalty), so one lookup serves every parameter.
         with_penalty = f"dL/d{slots[0][1]}" in trace
@@ -428,10 +428,9 @@ class SGD(Optimizer):
         return _update_texts(symbol, trace.parameter_names.get(symbol, symbol), g_symbol, (g_symbol,),
                              self.learning_rate)
 
-    def _flat_update(self, flat: FlatBuffers) -> PendingUpdate:
-        """Return the update ``p -= learning_rate · g`` of the flat parameter array."""
+    def _flat_update(self, flat: FlatBuffers, axpy: Axpy | None) -> PendingUpdate:
+        """Return the update ``p -= learning_rate · g`` of the flat parameter array, by ``axpy`` where given."""
         learning_rate = self.learning_rate
-        axpy = axpy_for(flat.params)
         # A NumPy scalar rate of a wider dtype than the parameters' is left to NumPy, which computes in it.
         if axpy is not None and (type(learning_rate) is float or np.result_type(flat.params.dtype, learning_rate)
                                  == flat.params.dtype):

@@ -535,8 +535,8 @@ def _check_written(values: FloatArray, order: np.ndarray[Any, Any] | None, start
     """Raise InvalidInputError for the first NaN or inf in ``values``, written after fit checked the data.
 
     ``values`` contains rows ``order[start:]`` of the whole array, or rows
-    ``start:`` when ``order`` is None; the message names the row of the
-    whole array and the column, after ``subject`` (such as "X contains").
+    ``start:`` when ``order`` is None. The message starts with ``subject``
+    (such as "X contains") and names the row of the whole array and the column.
     """
     if all_finite(values):
         return
@@ -604,13 +604,13 @@ class FiniteGuard:
 
     def step(self) -> str:
         """Take one optimizer step; return "" or, when it would diverge, a description of the problem."""
-        # The slots are fetched at every step: code run between steps may have replaced a
-        # layer's arrays (building another network from the same layers does).
         rate = self.optimizer.learning_rate
         if not math.isfinite(rate):
             # Code outside the optimizer (a callback, for example) set it. Every update would be NaN or
             # inf, and the update checks below would report that as an overflow.
             return f"the learning rate became {float(rate)}"
+        # The slots are fetched at every step: code run between steps may have replaced a
+        # layer's arrays (building another network from the same layers does).
         slots = self.network._current_slots()
         updates = self.optimizer.compute_updates(slots)
         bounds: dict[str, float] = {}
