@@ -27,7 +27,7 @@ class Settings:
 
 MODES = {
     "full": Settings(),
-    "quick": Settings(mlp_samples=12_288, float64_batch_sizes=(128,), repeats=5, lesson_steps=300,
+    "quick": Settings(mlp_samples=12_288, float64_batch_sizes=(128,), repeats=9, lesson_steps=300,
                       digits_max_epochs=60),
     # Tiny sizes for the smoke test: every row appears, no figure means anything.
     "smoke": Settings(mlp_samples=256, repeats=1, lesson_steps=2, memory_samples=256, digits_max_epochs=1,
@@ -41,7 +41,7 @@ def parse_arguments(argv):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true",
-                      help="smaller epochs and 5 repetitions; finishes in under 3 minutes on 2 cores")
+                      help="smaller epochs and 9 repetitions; finishes in under 3 minutes on 2 cores")
     size.add_argument("--smoke", action="store_true",
                       help="tiny sizes and one repetition, to check that every row is produced")
     parser.add_argument("--format", choices=["markdown", "json"], default="markdown",
@@ -49,7 +49,7 @@ def parse_arguments(argv):
     parser.add_argument("--cases", default=",".join(CASES),
                         help=f"comma-separated cases to run (default: all of {', '.join(CASES)})")
     parser.add_argument("--repeats", type=int, default=None,
-                        help="alternated repetitions per measurement (default 7, 5 with --quick)")
+                        help="alternated repetitions per measurement (default 7, 9 with --quick)")
     return parser.parse_args(argv)
 
 
