@@ -107,6 +107,52 @@ def test_import_is_light():
     assert result.stdout.strip() == "False"
 
 
+def _modules_after(code):
+    """Return the names in sys.modules after running ``code`` in a fresh interpreter."""
+    script = f"import sys\n{code}\nprint(' '.join(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return set(result.stdout.splitlines()[-1].split())
+
+
+def test_demo_imports_only_what_it_runs():
+    numpy_alone = _modules_after("import numpy")
+    demo = _modules_after("import contextlib, io\nfrom glassnet.cli.main import main\n"
+                          "with contextlib.redirect_stdout(io.StringIO()):\n    main(['demo'])")
+    commands = {name for name in demo if name.startswith("glassnet.cli.") and name != "glassnet.cli.main"}
+    assert commands <= {"glassnet.cli.demo", "glassnet.cli.paths"}
+    # The file formats, the other commands' modules and importlib.resources (zipfile, tempfile) stay out.
+    for module in ("glassnet.serialization", "zipfile", "tempfile", "importlib.resources"):
+        assert module not in demo, module
+    if "numpy.random" not in numpy_alone:
+        # The lesson gives every weight, so nothing is drawn and numpy.random is not needed.
+        assert "numpy.random" not in demo
+
+
+def test_lazy_names_of_the_package():
+    import glassnet
+    import glassnet.serialization as serialization
+
+    for name in ("load_model", "load_network", "save_model", "save_network"):
+        assert getattr(glassnet, name) is getattr(serialization, name)
+        assert name in dir(glassnet)
+    namespace = {}
+    exec("from glassnet import *", namespace)
+    assert set(glassnet.__all__) <= set(namespace)
+    with pytest.raises(AttributeError, match="'glassnet' has no attribute 'save_modle'"):
+        glassnet.save_modle  # noqa: B018
+
+
+def test_every_command_parses_its_own_options(capsys):
+    # Each command's options come from its module, which main imports only for that command.
+    status, out, _ = run_cli(capsys, "explain", "lesson", "--format", "json")
+    assert status == 0
+    assert json.loads(out)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--format", "json", "--no-such-option"])
+    assert exit_info.value.code == 2
+    assert "--no-such-option" in capsys.readouterr().err
+
+
 def test_closed_stdout_pipe_is_quiet():
     process = subprocess.Popen([sys.executable, "-m", "glassnet", "demo", "--steps", "50"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)

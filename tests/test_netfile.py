@@ -200,3 +200,38 @@ def test_cli_invalid_file_is_one_line(tmp_path, capsys):
     assert status == 2
     assert "layers[0].activation = 'swish' is invalid" in err
     assert err.count("\n") == 1
+
+
+
+def test_unweighted_layers_share_seeded_generator():
+    from glassnet.initializers import glorot_uniform
+
+    document = copy.deepcopy(LESSON)
+    document["network"]["seed"] = 3
+    del document["layers"][1]["W"]
+    network = problem_from_dict(copy.deepcopy(document)).network
+    # The first layer gives its weights, so the second layer's are the generator's first draw.
+    np.testing.assert_array_equal(network.layers[0].params["W"], LESSON["layers"][0]["W"])
+    np.testing.assert_array_equal(network.layers[2].params["W"], glorot_uniform(2, 1, np.random.default_rng(3)))
+
+    del document["layers"][0]["W"]
+    document["layers"][0]["dropout"] = 0.5
+    network = problem_from_dict(document).network
+    assert [layer.kind for layer in network.layers] == ["dense", "relu", "dropout", "dense", "sigmoid"]
+    rng = np.random.default_rng(3)
+    np.testing.assert_array_equal(network.layers[0].params["W"], glorot_uniform(2, 2, rng))
+    np.testing.assert_array_equal(network.layers[3].params["W"], glorot_uniform(2, 1, rng))
+    # The dropout layer's masks come from the same generator, after both draws.
+    assert network.layers[2].rng.random() == rng.random()
+
+
+def test_example_path_outside_a_folder(monkeypatch, tmp_path):
+    from glassnet import netfile
+
+    # As when glassnet is imported from a zip archive: there is no examples folder beside the module.
+    monkeypatch.setattr(netfile, "EXAMPLES_DIR", tmp_path / "missing")
+    path = netfile.example_path("lesson")
+    assert not str(path).startswith(str(tmp_path))
+    trace = load_problem("lesson").run()[0]
+    for symbol, expected in REFERENCE.items():
+        np.testing.assert_allclose(trace.value(symbol), expected, rtol=1e-12, err_msg=symbol)

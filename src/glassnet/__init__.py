@@ -5,6 +5,9 @@ The engine needs only NumPy. Import what you need::
     from glassnet import Sequential, Dense, ReLU, Sigmoid, SGD
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .build import mlp, network_from_config
 from .errors import (
     DivergenceError,
@@ -26,8 +29,10 @@ from .losses import (
 )
 from .network import Sequential
 from .optimizers import SGD, Adam, AdamW, RMSprop, get_optimizer
-from .serialization import load_model, load_network, save_model, save_network
 from .trace import Quantity, Trace
+
+if TYPE_CHECKING:
+    from .serialization import load_model, load_network, save_model, save_network
 
 __version__ = "0.1.0"
 
@@ -68,3 +73,20 @@ __all__ = [
     "save_model",
     "save_network",
 ]
+
+# Names whose module is imported on first use. The file formats pull in zipfile, tempfile and
+# pathlib, which ``glassnet demo`` and a network built in code never need.
+_LAZY = {name: "serialization" for name in ("load_model", "load_network", "save_model", "save_network")}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

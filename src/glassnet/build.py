@@ -1,5 +1,7 @@
 """Builders: a network from a list of sizes, or from its saved configuration."""
 
+from __future__ import annotations
+
 from collections.abc import Sequence
 from typing import Any
 

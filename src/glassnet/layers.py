@@ -21,6 +21,8 @@ Trace symbols (``z1``, ``a1``, ``delta1``...) are assigned by the network that
 owns the layer; a layer used on its own has none.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from typing import Any, Self, TypeAlias, TypeVar
 

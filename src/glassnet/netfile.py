@@ -34,10 +34,8 @@ from __future__ import annotations
 import json
 import math
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +51,8 @@ from .network import Sequential
 from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     from .trace import Trace
 
 TOP_LEVEL_KEYS = ("network", "layers", "data", "training")
@@ -75,6 +75,9 @@ EXAMPLES = {
     "lesson": "lesson.toml",
     "sigmoid-2-2-2": "sigmoid-2-2-2.toml",
 }
+# The examples folder of an installed package. Reading it directly, not through importlib.resources,
+# spares ``glassnet demo`` the import of zipfile and tempfile (about 8 ms).
+EXAMPLES_DIR = Path(__file__).with_name("examples")
 
 
 @dataclass
@@ -137,6 +140,11 @@ def example_path(name: str) -> Traversable:
     """Return the path of a bundled example network file (``lesson``, ``sigmoid-2-2-2``)."""
     if name not in EXAMPLES:
         raise InvalidInputError(f"no bundled example {name!r}; the examples are: {', '.join(EXAMPLES)}")
+    if EXAMPLES_DIR.is_dir():
+        return EXAMPLES_DIR / EXAMPLES[name]
+    # glassnet was imported from somewhere other than a folder, such as a zip archive.
+    from importlib import resources
+
     return resources.files("glassnet") / "examples" / EXAMPLES[name]
 
 
@@ -276,8 +284,8 @@ def _matrix(value: object, key: str, shape: tuple[int, ...] | None) -> NDArray[n
     return array
 
 
-def _layer(table: object, index: int, previous_out: int | None, dtype: str, rng: np.random.Generator,
-           activation_override: str | None) -> tuple[list[Layer], int]:
+def _layer(table: object, index: int, previous_out: int | None, dtype: str,
+           rng: Callable[[], np.random.Generator], activation_override: str | None) -> tuple[list[Layer], int]:
     where = f"layers[{index}]"
     if not isinstance(table, dict):
         raise _invalid(where, table, "a table with in_features, out_features and activation")
@@ -311,14 +319,15 @@ def _layer(table: object, index: int, previous_out: int | None, dtype: str, rng:
                                 "alpha is the slope of 'leaky_relu' only")
     dropout = _number(table, "dropout", where, 0.0, minimum=0.0, below=1.0)
 
-    layers: list[Layer] = [Dense(in_features, out_features, W=W, b=b, init=init.replace("-", "_"), seed=rng, dtype=dtype)]
+    layers: list[Layer] = [Dense(in_features, out_features, W=W, b=b, init=init.replace("-", "_"),
+                                  seed=rng() if W is None else None, dtype=dtype)]
     if activation not in ("identity", "linear"):
         options: dict[str, float] = {}
         if "alpha" in table:
             options["alpha"] = _number(table, "alpha", where, 0.01, minimum=0.0)
         layers.append(make_activation(activation, **options))
     if dropout:
-        layers.append(Dropout(dropout, seed=rng))
+        layers.append(Dropout(dropout, seed=rng()))
     return layers, out_features
 
 
@@ -339,13 +348,21 @@ def _network(document: JSONDict, overrides: dict[str, Any]) -> tuple[Sequential,
     if not isinstance(layer_tables, list) or not layer_tables:
         raise _invalid("layers", layer_tables, "a non-empty list of tables, one per Dense layer")
     hidden_activation = overrides.pop("hidden_activation", None)
-    rng = np.random.default_rng(seed)
+    generators: list[np.random.Generator] = []
+
+    def shared_rng() -> np.random.Generator:
+        # One generator for the whole file, made when a layer first draws from it: a file that
+        # gives every weight does not import numpy.random.
+        if not generators:
+            generators.append(np.random.default_rng(seed))
+        return generators[0]
+
     layers: list[Layer] = []
     previous_out: int | None = None
     for index, layer_table in enumerate(layer_tables):
         last = index == len(layer_tables) - 1
         override = None if last else hidden_activation
-        new_layers, previous_out = _layer(layer_table, index, previous_out, dtype, rng, override)
+        new_layers, previous_out = _layer(layer_table, index, previous_out, dtype, shared_rng, override)
         layers.extend(new_layers)
     return Sequential(layers, dtype=dtype), table
 

@@ -1,15 +1,17 @@
 """Entry point of the ``glassnet`` command: argument parsing and error reporting.
 
-Each subcommand lives in its own module with ``add_parser(subparsers)`` and
-``run(args)``; modules are imported when their command runs, so ``glassnet
---help`` and ``glassnet demo`` do not pay for scikit-learn or matplotlib.
+Each subcommand lives in its own module with ``add_arguments(parser)`` and
+``run(args)``. Only the module of the command being run is imported, and each
+imports its heavy dependencies inside ``run``, so ``glassnet --help`` and
+``glassnet demo`` pay neither for scikit-learn or matplotlib nor for reading
+the other commands' modules.
 """
 
 import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NoReturn
 
 from .. import __version__
@@ -39,7 +41,14 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """Return the parser of the ``glassnet`` command.
+
+    Every command is listed, but only those named in ``commands`` (all of
+    them when None) get their arguments and handler, because that imports
+    the command's module.
+    """
+    complete = set(COMMANDS) if commands is None else set(commands)
     parser = OneLineParser(
         prog="glassnet",
         description="Neural networks with explicit, verified and fast backpropagation.",
@@ -47,17 +56,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"glassnet {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for name, (module_name, help_text) in COMMANDS.items():
-        module = importlib.import_module(f"glassnet.cli.{module_name}")
         sub = subparsers.add_parser(name, help=help_text, description=help_text[:1].upper() + help_text[1:] + ".")
-        module.add_arguments(sub)
-        sub.set_defaults(handler=module.run)
+        if name in complete:
+            module = importlib.import_module(f"glassnet.cli.{module_name}")
+            module.add_arguments(sub)
+            sub.set_defaults(handler=module.run)
     return parser
+
+
+def _command_named(argv: Sequence[str]) -> str | None:
+    """Return the first argument that does not start with "-".
+
+    The top-level options (--help, --version) take no value, so that argument
+    is the one argparse reads as the command.
+    """
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 failed check, 2 error)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser([name] if (name := _command_named(arguments)) else [])
+    args = parser.parse_args(arguments)
     if args.command is None:
         parser.print_help()
         return 0

@@ -6,7 +6,6 @@ user's data. :func:`check_outputs` rejects both cases up front.
 """
 
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TypeAlias
@@ -59,6 +58,8 @@ def _same_file(first: Path, second: Path) -> bool:
 def _can_create_in(folder: Path) -> bool:
     # Permission bits do not tell the whole story (root ignores them; /proc and
     # read-only mounts refuse anyway), so create and remove a small file.
+    import tempfile  # here, because a command without output files never needs it
+
     try:
         descriptor, name = tempfile.mkstemp(prefix=".glassnet-probe.", dir=folder)
     except OSError:
