@@ -171,29 +171,35 @@ def test_finite_guard_large_finite_parameters_pass(updates):
         np.testing.assert_array_equal(value, expected.get_parameters()[name])
 
 
+# A first momentum step equals a plain one, but runs as one update of the flat arrays with a velocity.
+MOMENTUM = pytest.mark.parametrize("momentum", [0.0, 0.9])
+
+
+@MOMENTUM
 @UPDATES
-def test_guard_overflow_restores_exactly(updates):
+def test_guard_overflow_restores_exactly(updates, momentum):
     # W = 3e38 minus lr · dW = 0.5 · -2e38 gives 4e38, beyond float32's largest value 3.4e38.
     network = gn.Sequential([gn.Dense(1, 2, W=[[3e38, 0.5]], b=[0.25, -0.125])], dtype="float32")
     before = network.get_parameters()
     grads = {1: {"W": np.array([[-2e38, 1.0]]), "b": np.array([1.0, 1.0])}}
     with updates():
-        problem = guarded_step(network, grads, gn.SGD(learning_rate=0.5))
+        problem = guarded_step(network, grads, gn.SGD(learning_rate=0.5, momentum=momentum))
     assert problem == "the update made parameter dense1.W non-finite (overflow)"
     for name, value in network.get_parameters().items():
         np.testing.assert_array_equal(value, before[name])
 
 
 @pytest.mark.parametrize("gradient", [0.0, 1e-40])
+@MOMENTUM
 @UPDATES
-def test_guard_rate_beyond_float32_keeps_parameters(updates, gradient):
+def test_guard_rate_beyond_float32_keeps_parameters(updates, momentum, gradient):
     # 1e39 is a finite learning rate, but inf in float32. The update inf · 0 is NaN and inf · 1e-40
     # is inf, however small the gradient's norm.
     network = gn.Sequential([gn.Dense(1, 2, W=[[0.5, -0.5]], b=[0.25, 0.0])], dtype="float32")
     before = network.get_parameters()
     grads = {1: {"W": np.full((1, 2), gradient), "b": np.zeros(2)}}
     with updates():
-        problem = guarded_step(network, grads, gn.SGD(learning_rate=1e39))
+        problem = guarded_step(network, grads, gn.SGD(learning_rate=1e39, momentum=momentum))
     assert "parameter dense1.W" in problem
     assert "non-finite (overflow)" in problem
     for name, value in network.get_parameters().items():

@@ -390,6 +390,164 @@ def test_flat_sgd_promotes_like_numpy(rate, dtype):
         np.testing.assert_array_equal(value, expected, err_msg=name)
 
 
+# ---------------------------------------------------------------- flat steps with state
+
+FLAT_SETTINGS = [
+    ("sgd", {"momentum": 0.9}),
+    ("sgd", {"momentum": 0.9, "nesterov": True}),
+    ("sgd", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
+    ("sgd", {"momentum": 0.5, "weight_decay": 0.01}),
+    ("sgd", {"weight_decay": 0.01}),
+    ("sgd", {"clip_norm": 0.05}),
+    ("sgd", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.01, "clip_norm": 0.05}),
+    ("adam", {}),
+    ("adam", {"weight_decay": 0.01, "clip_norm": 0.05}),
+    ("adamw", {}),
+    ("rmsprop", {"weight_decay": 0.01}),
+]
+
+
+def per_parameter_copy(network):
+    """Return a copy of ``network`` whose parameters are separate arrays, so that SGD updates them one by one."""
+    copy = network.copy()
+    for layer in copy.dense_layers:
+        layer.params["W"] = layer.params["W"].copy()
+    return copy
+
+
+def training_steps(network, optimizer, steps, trace):
+    """Take ``steps`` steps on fixed random data; return the traces, or the losses without a trace."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((6, 3))
+    t = np.eye(2)[rng.integers(0, 2, 6)]
+    return [network.step(X, t, loss="mse", optimizer=optimizer, trace=trace) for _ in range(steps)]
+
+
+@pytest.mark.parametrize("traced", [False, True], ids=["untraced", "traced"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("name", "options"), FLAT_SETTINGS, ids=lambda value: "-".join(value) or "defaults")
+def test_flat_step_equals_per_parameter_step(name, options, dtype, traced):
+    flat = gn.mlp([3, 4, 2], seed=0, dtype=dtype)
+    separate = per_parameter_copy(flat)
+    flat_optimizer = get_optimizer(name, learning_rate=0.3, **options)
+    separate_optimizer = get_optimizer(name, learning_rate=0.3, **options)
+    flat_results = training_steps(flat, flat_optimizer, 4, traced)
+    separate_results = training_steps(separate, separate_optimizer, 4, traced)
+    assert flat._current_slots().flat is not None
+    assert separate._current_slots().flat is None
+
+    for name, value in flat.get_parameters().items():
+        np.testing.assert_array_equal(value, separate.get_parameters()[name], err_msg=name)
+    assert flat_optimizer.state.keys() == separate_optimizer.state.keys()
+    for name, entries in flat_optimizer.state.items():
+        for key, value in entries.items():
+            np.testing.assert_array_equal(value, separate_optimizer.state[name][key], err_msg=f"{name} {key}")
+    if not traced:
+        assert flat_results == separate_results
+        return
+    for flat_trace, separate_trace in zip(flat_results, separate_results):
+        assert [q.symbol for q in flat_trace] == [q.symbol for q in separate_trace]
+        for quantity in flat_trace:
+            other = separate_trace[quantity.symbol]
+            assert (quantity.formula, quantity.inputs, quantity.note) == (other.formula, other.inputs, other.note)
+            np.testing.assert_array_equal(quantity.value, other.value, err_msg=quantity.symbol)
+
+
+def test_flat_velocity_is_the_state_by_parameter():
+    network = gn.mlp([3, 4, 2], seed=0)
+    optimizer = gn.SGD(learning_rate=0.3, momentum=0.9)
+    training_steps(network, optimizer, 2, False)
+    velocity = optimizer.state["dense1.W"]["velocity"]
+    training_steps(network, optimizer, 1, False)
+    # The state's arrays are views of the flat velocity, so they follow every step.
+    assert optimizer.state["dense1.W"]["velocity"] is velocity
+    saved = optimizer.state_dict()
+    assert saved["state"]["dense1.W"]["velocity"].base is None
+    np.testing.assert_array_equal(saved["state"]["dense1.W"]["velocity"], velocity)
+
+
+def test_loaded_velocity_continues_flat_sgd():
+    network = gn.mlp([3, 4, 2], seed=0)
+    optimizer = gn.SGD(learning_rate=0.3, momentum=0.9, nesterov=True)
+    training_steps(network, optimizer, 2, False)
+    copy = network.copy()
+    restored = gn.SGD(learning_rate=0.3, momentum=0.9, nesterov=True)
+    restored.load_state_dict(optimizer.state_dict())
+    training_steps(network, optimizer, 2, False)
+    training_steps(copy, restored, 2, False)
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(copy.get_parameters()[name], value, err_msg=name)
+
+
+def test_pickled_flat_sgd_continues_identically():
+    import pickle
+
+    network = gn.mlp([3, 4, 2], seed=0, dtype="float32")
+    optimizer = gn.SGD(learning_rate=0.3, momentum=0.9, weight_decay=0.01)
+    training_steps(network, optimizer, 2, False)
+    network_copy, optimizer_copy = pickle.loads(pickle.dumps((network, optimizer)))
+    training_steps(network, optimizer, 2, False)
+    training_steps(network_copy, optimizer_copy, 2, False)
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(network_copy.get_parameters()[name], value, err_msg=name)
+
+
+def test_velocity_of_another_dtype_keeps_its_dtype():
+    # A float64 velocity for float32 parameters: the per-parameter step computes in float64.
+    network = gn.mlp([3, 4, 2], seed=0, dtype="float32")
+    separate = per_parameter_copy(network)
+    optimizer = gn.SGD(learning_rate=0.3, momentum=0.9)
+    separate_optimizer = gn.SGD(learning_rate=0.3, momentum=0.9)
+    for opt in (optimizer, separate_optimizer):
+        opt.state = {name: {"velocity": np.full(param.shape, 0.1, dtype=np.float64)}
+                     for name, param in network.parameters()}
+    training_steps(network, optimizer, 2, False)
+    training_steps(separate, separate_optimizer, 2, False)
+    assert optimizer.state["dense1.W"]["velocity"].dtype == np.float64
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(separate.get_parameters()[name], value, err_msg=name)
+
+
+def test_traced_and_untraced_steps_share_the_state():
+    network = gn.mlp([3, 4, 2], seed=0)
+    separate = per_parameter_copy(network)
+    optimizer = gn.Adam(learning_rate=0.1)
+    separate_optimizer = gn.Adam(learning_rate=0.1)
+    # Traced steps update per parameter, untraced ones over the flat arrays, on the same moments.
+    for traced in (True, False, False, True, False):
+        training_steps(network, optimizer, 1, traced)
+        training_steps(separate, separate_optimizer, 1, False)
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(separate.get_parameters()[name], value, err_msg=name)
+
+
+def test_state_of_some_parameters_is_gathered():
+    network = gn.mlp([3, 4, 2], seed=0)
+    separate = per_parameter_copy(network)
+    optimizer = gn.SGD(learning_rate=0.3, momentum=0.9)
+    separate_optimizer = gn.SGD(learning_rate=0.3, momentum=0.9)
+    for opt in (optimizer, separate_optimizer):
+        opt.state = {"dense2.b": {"velocity": np.array([0.5, -0.5])}}
+    training_steps(network, optimizer, 3, False)
+    training_steps(separate, separate_optimizer, 3, False)
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(separate.get_parameters()[name], value, err_msg=name)
+
+
+def test_subclass_update_sees_each_parameter():
+    class NormalizedSGD(gn.SGD):
+        """Steps each parameter by its gradient over the gradient's norm: not elementwise."""
+
+        def _update(self, name, symbol, param, grad, trace):
+            shapes.append(param.shape)
+            param -= self.learning_rate * grad / max(float(np.linalg.norm(grad)), 1e-12)
+
+    shapes = []
+    network = gn.mlp([3, 4, 2], seed=0)
+    training_steps(network, NormalizedSGD(learning_rate=0.1, momentum=0.9), 1, False)
+    assert shapes == [(3, 4), (4,), (4, 2), (2,)]
+
+
 # ---------------------------------------------------------------- BLAS update
 
 

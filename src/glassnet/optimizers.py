@@ -84,6 +84,11 @@ class Optimizer:
     # 0-d array of the dtype that NumPy computes their product in. A class attribute until the first
     # flat step, so that an optimizer pickled before it existed still loads and steps.
     _rate: tuple[float | None, np.dtype[Any] | None, FloatArray] = (None, None, np.asarray(0.0))
+    # The flat buffers of the step in progress, set while _update runs once over all parameters.
+    _flat: FlatBuffers | None = None
+    # {state key: (flat array, its views in self.state by parameter)}; see _gather_state. Class
+    # attributes until first set, so that optimizers pickled before they existed still load.
+    _flat_state: dict[str, tuple[FloatArray, tuple[FloatArray, ...]]] | None = None
 
     def __init__(self, learning_rate: float = 0.01, clip_norm: float | None = None) -> None:
         self.learning_rate = _check_number(learning_rate, "learning_rate", minimum=0.0)
@@ -108,18 +113,43 @@ class Optimizer:
         shown = ", ".join(f"{k}={v:g}" for k, v in self.hyperparameters().items() if v not in (None, False))
         return f"{type(self).__name__}({shown})"
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        # The arrays in self.state are views of these, and pickle copies each view on its own. The
+        # next step gathers them again.
+        state.pop("_flat_state", None)
+        return state
+
     def step(self, slots: Sequence[Slot], trace: Trace | None = None) -> None:
         """Update every parameter in ``slots`` in place.
 
         ``slots`` is ``[(name, symbol, param, grad), ...]`` as returned by
         :meth:`glassnet.Sequential.slots`. The gradients are read, and only
         scaled in place by gradient clipping.
+
+        Without a trace, when every parameter lives in one flat array (see
+        :class:`glassnet.network.FlatBuffers`), a built-in optimizer runs its
+        update once over that array instead of once per parameter. Its
+        operations are elementwise, so the results are bitwise the same, and
+        a step costs one NumPy call per operation, not one per operation and
+        parameter. The state stays one array per parameter: each is a view
+        of a flat array (see :meth:`_gather_state`).
         """
         if self.state:
             self._check_state(slots)
+        flat: FlatBuffers | None = getattr(slots, "flat", None)
+        on_flat = trace is None and flat is not None and _updates_elementwise(self) and self._gather_state(flat)
         self.iterations += 1
         if self.clip_norm is not None:
             self._clip(slots, trace, self.clip_norm)
+        if on_flat:
+            assert flat is not None
+            self._flat = flat
+            try:
+                self._update(ALL_PARAMETERS, "", flat.params, flat.grads, None)
+            finally:
+                self._flat = None
+            return
         for name, symbol, param, grad in slots:
             self._update(name, symbol, param, grad, trace)
 
@@ -177,11 +207,64 @@ class Optimizer:
         raise NotImplementedError
 
     def _buffer(self, name: str, key: str, like: FloatArray) -> FloatArray:
-        """Return the state array ``key`` (velocity, m, v) of parameter ``name``, zeros at first."""
+        """Return the state array ``key`` (velocity, m, v) of parameter ``name``, zeros at first.
+
+        For ``ALL_PARAMETERS`` it is the flat array of which every
+        parameter's state array is a view.
+        """
+        if name == ALL_PARAMETERS:
+            assert self._flat is not None and like is self._flat.params
+            return self._flat_buffer(key, self._flat)
         slot = self.state.setdefault(name, {})
         if key not in slot:
             slot[key] = aligned_zeros(like.shape, like.dtype)
         return slot[key]
+
+    def _gather_state(self, flat: FlatBuffers) -> bool:
+        """Make every state array a view of one flat array per key; return False if that would change a result.
+
+        A state array that is not yet such a view (made by a step without
+        flat buffers, or set by :meth:`load_state_dict`) is copied into the
+        flat array, and a parameter without one gets zeros, as
+        :meth:`_buffer` gives it. A state of another dtype than the
+        parameters gives False, because the per-parameter update computes
+        in that dtype.
+        """
+        state = self.state
+        cached = self._flat_state
+        if cached is not None and all(
+            state.get(name, {}).get(key) is view
+            for key, (_, views) in cached.items()
+            for (name, _, _), view in zip(flat.layout, views)
+        ) and all(len(state.get(name, ())) == len(cached) for name, _, _ in flat.layout):
+            return True
+        keys = {key for name, _, _ in flat.layout for key in state.get(name, {})}
+        for name, _, _ in flat.layout:
+            if any(array.dtype != flat.params.dtype for array in state.get(name, {}).values()):
+                return False
+        self._flat_state = {}
+        for key in sorted(keys):
+            self._flat_buffer(key, flat)
+        return True
+
+    def _flat_buffer(self, key: str, flat: FlatBuffers) -> FloatArray:
+        """Return the flat state array ``key``, made on first use with a view of it per parameter in :attr:`state`."""
+        if self._flat_state is None:
+            self._flat_state = {}
+        existing = self._flat_state.get(key)
+        if existing is not None:
+            return existing[0]
+        array = aligned_zeros(flat.params.shape, flat.params.dtype)
+        views = []
+        for (name, start, stop), (param, _) in zip(flat.layout, flat.views):
+            slot = self.state.setdefault(name, {})
+            view = array[start:stop].reshape(param.shape)
+            if key in slot:
+                view[...] = slot[key]
+            slot[key] = view
+            views.append(view)
+        self._flat_state[key] = (array, tuple(views))
+        return array
 
     def _check_state(self, slots: Sequence[Slot]) -> None:
         """Raise InvalidInputError before any update if the state does not fit the parameters' shapes.
@@ -239,7 +322,8 @@ class Optimizer:
         if self._pending is not None:
             change = self._change_array(name, param)
             np.multiply(direction, learning_rate, out=change)
-            self._pending.append(PendingUpdate(name, param, change, scale))
+            layout = self._flat.layout if self._flat is not None and name == ALL_PARAMETERS else None
+            self._pending.append(PendingUpdate(name, param, change, scale, layout=layout))
             return
         scratch = self._work(param, 0)
         np.multiply(direction, learning_rate, out=scratch)
@@ -296,6 +380,17 @@ class PendingUpdate:
         self.layout: FlatLayout = layout if layout is not None else ((name, 0, param.size),)
         self.rate = rate
         self.axpy = axpy
+
+
+def _updates_elementwise(optimizer: Optimizer) -> bool:
+    """Return whether ``optimizer`` updates each element from the same element of its inputs alone.
+
+    True for the built-in optimizers, whose update may then run once over
+    all parameters together. A subclass that overrides the update may
+    compute per parameter (a norm, say), so it is updated per parameter.
+    """
+    cls = type(optimizer)
+    return cls._update in _ELEMENTWISE_UPDATES and getattr(cls, "_decayed_gradient", None) in _ELEMENTWISE_DECAY
 
 
 def apply_updates(updates: Iterable[PendingUpdate]) -> None:
@@ -625,6 +720,11 @@ class RMSprop(Optimizer):
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
+
+
+# The update methods of the built-in optimizers, all elementwise (see _updates_elementwise).
+_ELEMENTWISE_UPDATES = {SGD._update, Adam._update, RMSprop._update}
+_ELEMENTWISE_DECAY = {None, Adam._decayed_gradient, AdamW._decayed_gradient}
 
 
 def get_optimizer(name: str | Optimizer, **options: Any) -> Optimizer:
