@@ -142,6 +142,20 @@ def test_lazy_names_of_the_package():
         glassnet.save_modle  # noqa: B018
 
 
+def test_package_namespace_in_fresh_process():
+    # A fresh interpreter, so that no other test has imported glassnet.serialization yet.
+    code = ("import glassnet\n"
+            "print(glassnet.serialization.save_model is glassnet.save_model)\n"
+            "print(' '.join(sorted(set(dir(glassnet)) & {'Any', 'importlib', 'serialization'})))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    # glassnet.serialization stays an attribute of the package, as the docs use it.
+    assert lines[0] == "True"
+    # dir() lists the package's names, not the helpers its lazy loading imports.
+    assert lines[1] == "serialization"
+
+
 def test_every_command_parses_its_own_options(capsys):
     # Each command's options come from its module, which main imports only for that command.
     status, out, _ = run_cli(capsys, "explain", "lesson", "--format", "json")

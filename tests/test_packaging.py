@@ -114,6 +114,22 @@ def test_wheel_installs_and_runs_in_fresh_venv(built, tmp_path):
     assert "public names" in imports.stdout
 
 
+def test_mypy_rejects_misspelled_package_names(tmp_path):
+    pytest.importorskip("mypy")
+    # Loading some names on first use must not make type checkers accept every name of glassnet.
+    user = tmp_path / "user.py"
+    user.write_text("import glassnet\nfrom glassnet import Sequentail\nglassnet.save_modle\n"
+                    "glassnet.serialization.save_model\nfrom glassnet import load_model\n")
+    environment = clean_environment()
+    environment["MYPYPATH"] = str(ROOT / "src")
+    result = subprocess.run([sys.executable, "-m", "mypy", "--config-file", "", "--cache-dir", str(tmp_path / "cache"),
+                             str(user)], cwd=tmp_path, capture_output=True, text=True, env=environment, timeout=600)
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert any('"Sequentail"' in line for line in errors), result.stdout
+    assert any('"save_modle"' in line for line in errors), result.stdout
+    assert len(errors) == 2, result.stdout
+
+
 def test_typed_modules_pass_mypy_strict():
     pytest.importorskip("mypy")
     # mypy's incremental cache (.mypy_cache, ignored by git) makes every run after the first take seconds.
