@@ -1,3 +1,4 @@
+import typing
 import warnings
 
 import numpy as np
@@ -106,6 +107,26 @@ def test_dense_glorot_seeded_and_global_state_untouched():
 def test_he_initialiser_scale():
     W = gn.Dense(1000, 50, init="he_normal", seed=0).params["W"]
     assert W.std() == pytest.approx(np.sqrt(2 / 1000), rel=0.05)
+
+
+def test_initializer_type_hints_resolve_anywhere():
+    from glassnet.initializers import Initializer
+
+    # Code that annotates with Initializer, in a module that has not imported NumPy as np.
+    namespace = {}
+    exec("from glassnet.initializers import Initializer\ndef make(init: Initializer) -> None: ...", namespace)
+    hints = typing.get_type_hints(namespace["make"])
+    assert hints["init"] is Initializer
+    call_hints = typing.get_type_hints(Initializer.__call__)
+    assert call_hints["rng"] is np.random.Generator
+
+
+def test_custom_initializer_draws_from_seed():
+    def ones_plus_draw(fan_in, fan_out, rng):
+        return np.ones((fan_in, fan_out)) + rng.random()
+
+    W = gn.Dense(2, 3, init=ones_plus_draw, seed=4).params["W"]
+    np.testing.assert_array_equal(W, np.ones((2, 3)) + np.random.default_rng(4).random())
 
 
 def test_unknown_initialiser_lists_valid():

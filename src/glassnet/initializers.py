@@ -13,17 +13,23 @@ Biases start at zero.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeAlias
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .errors import InvalidInputError
 
-# An initialiser takes (fan_in, fan_out, rng) and returns W of shape (fan_in, fan_out).
-# Quoted, so that importing glassnet does not import numpy.random (about 12 ms) before a draw needs it.
-Initializer: TypeAlias = Callable[[int, int, "np.random.Generator"], NDArray[np.float64]]
+
+class Initializer(Protocol):
+    """A function that takes (fan_in, fan_out, rng) and returns W of shape (fan_in, fan_out).
+
+    This is a protocol, not a ``Callable`` alias, because the annotations of ``__call__`` stay
+    strings until read. So importing glassnet does not import numpy.random before a draw needs
+    it, and ``typing.get_type_hints`` resolves them in this module wherever Initializer is used.
+    """
+
+    def __call__(self, fan_in: int, fan_out: int, rng: np.random.Generator, /) -> NDArray[np.float64]: ...
 
 
 def glorot_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> NDArray[np.float64]:
