@@ -415,6 +415,13 @@ def per_parameter_copy(network):
     return copy
 
 
+def assert_same_parameters(first, second):
+    """Assert that two networks hold bitwise equal parameters."""
+    expected = second.get_parameters()
+    for name, value in first.get_parameters().items():
+        np.testing.assert_array_equal(value, expected[name], err_msg=name)
+
+
 def training_steps(network, optimizer, steps, trace):
     """Take ``steps`` steps on fixed random data; return the traces, or the losses without a trace."""
     rng = np.random.default_rng(5)
@@ -436,8 +443,7 @@ def test_flat_step_equals_per_parameter_step(name, options, dtype, traced):
     assert flat._current_slots().flat is not None
     assert separate._current_slots().flat is None
 
-    for name, value in flat.get_parameters().items():
-        np.testing.assert_array_equal(value, separate.get_parameters()[name], err_msg=name)
+    assert_same_parameters(flat, separate)
     assert flat_optimizer.state.keys() == separate_optimizer.state.keys()
     for name, entries in flat_optimizer.state.items():
         for key, value in entries.items():
@@ -475,8 +481,7 @@ def test_loaded_velocity_continues_flat_sgd():
     restored.load_state_dict(optimizer.state_dict())
     training_steps(network, optimizer, 2, False)
     training_steps(copy, restored, 2, False)
-    for name, value in network.get_parameters().items():
-        np.testing.assert_array_equal(copy.get_parameters()[name], value, err_msg=name)
+    assert_same_parameters(network, copy)
 
 
 def test_pickled_flat_sgd_continues_identically():
@@ -488,8 +493,7 @@ def test_pickled_flat_sgd_continues_identically():
     network_copy, optimizer_copy = pickle.loads(pickle.dumps((network, optimizer)))
     training_steps(network, optimizer, 2, False)
     training_steps(network_copy, optimizer_copy, 2, False)
-    for name, value in network.get_parameters().items():
-        np.testing.assert_array_equal(network_copy.get_parameters()[name], value, err_msg=name)
+    assert_same_parameters(network, network_copy)
 
 
 def test_velocity_of_another_dtype_keeps_its_dtype():
@@ -504,8 +508,7 @@ def test_velocity_of_another_dtype_keeps_its_dtype():
     training_steps(network, optimizer, 2, False)
     training_steps(separate, separate_optimizer, 2, False)
     assert optimizer.state["dense1.W"]["velocity"].dtype == np.float64
-    for name, value in network.get_parameters().items():
-        np.testing.assert_array_equal(separate.get_parameters()[name], value, err_msg=name)
+    assert_same_parameters(network, separate)
 
 
 def test_traced_and_untraced_steps_share_the_state():
@@ -517,8 +520,7 @@ def test_traced_and_untraced_steps_share_the_state():
     for traced in (True, False, False, True, False):
         training_steps(network, optimizer, 1, traced)
         training_steps(separate, separate_optimizer, 1, False)
-    for name, value in network.get_parameters().items():
-        np.testing.assert_array_equal(separate.get_parameters()[name], value, err_msg=name)
+    assert_same_parameters(network, separate)
 
 
 def test_state_of_some_parameters_is_gathered():
@@ -530,8 +532,7 @@ def test_state_of_some_parameters_is_gathered():
         opt.state = {"dense2.b": {"velocity": np.array([0.5, -0.5])}}
     training_steps(network, optimizer, 3, False)
     training_steps(separate, separate_optimizer, 3, False)
-    for name, value in network.get_parameters().items():
-        np.testing.assert_array_equal(separate.get_parameters()[name], value, err_msg=name)
+    assert_same_parameters(network, separate)
 
 
 def test_subclass_update_sees_each_parameter():
