@@ -345,3 +345,52 @@ def test_callback_non_finite_rate_is_named(updates, rate, momentum):
             shuffle=False, callbacks=[steps, SetLearningRate(rate)])
     for name, value in network.get_parameters().items():
         np.testing.assert_array_equal(value, steps.parameters[-1][name])
+
+
+def separate_copy(network):
+    """Return a copy of ``network`` whose dense1.W is an array of its own, so that it is updated per parameter."""
+    copy = network.copy()
+    copy.layers[0].params["W"] = copy.layers[0].params["W"].copy()
+    return copy
+
+
+def fit_both(network, make_optimizer):
+    """Fit ``network`` and a per-parameter copy of it alike; return the copy."""
+    separate = separate_copy(network)
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((12, 3))
+    T = rng.standard_normal((12, 2))
+    for net in (network, separate):
+        fit(net, X, T, optimizer=make_optimizer(), epochs=3, batch_size=4, seed=0)
+    assert network._current_slots().flat is not None
+    assert separate._current_slots().flat is None
+    return separate
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    lambda: gn.Adam(learning_rate=0.01, eps=1e-50),
+    lambda: gn.AdamW(learning_rate=0.01, eps=1e-50),
+    lambda: gn.RMSprop(learning_rate=0.01, eps=1e-50),
+], ids=["adam", "adamw", "rmsprop"])
+def test_eps_below_float32_trains_like_per_parameter(make_optimizer):
+    # 1e-50 is 0 in float32, so sqrt(v) + eps is 0 / 0 = NaN in the zero padding between the
+    # parameters of the flat arrays. No parameter has a zero gradient, so the per-parameter
+    # update stays finite, and the guard must judge the parameters only.
+    network = gn.mlp([3, 4, 2], activation="tanh", output="identity", seed=1, dtype="float32")
+    separate = fit_both(network, make_optimizer)
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(value, separate.get_parameters()[name], err_msg=name)
+
+
+def test_non_finite_padding_does_not_stop_training():
+    # A rate beyond float32 makes 0 · inf = NaN in the padding of the flat parameter array, which
+    # no parameter shows. Weight decay carries that padding into the next flat update.
+    network = gn.mlp([3, 4, 2], activation="tanh", output="identity", seed=1, dtype="float32")
+    initial = network.get_parameters()
+    rng = np.random.default_rng(7)
+    with np.errstate(over="ignore", invalid="ignore"):
+        network.step(rng.standard_normal((4, 3)), rng.standard_normal((4, 2)), "mse", gn.SGD(learning_rate=1e39))
+    network.set_parameters(initial)
+    separate = fit_both(network, lambda: gn.SGD(learning_rate=0.05, momentum=0.9, weight_decay=0.01))
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(value, separate.get_parameters()[name], err_msg=name)

@@ -567,9 +567,9 @@ class FiniteGuard:
 
     Each :meth:`step` first computes every update without applying it
     (:meth:`~glassnet.optimizers.Optimizer.compute_updates`) and checks it:
-    a NaN or inf in any update stops the step before a single parameter
-    changes. A finite update can still overflow a parameter, but only a
-    parameter near the largest float. So the guard keeps an upper bound on
+    a NaN or inf in any parameter's update stops the step before a single
+    parameter changes. A finite update can still overflow a parameter, but
+    only a parameter near the largest float. So the guard keeps an upper bound on
     every parameter's largest magnitude. The bound starts at the exact value
     and grows at each step by the largest possible change, the update's L2
     norm, which one dot product over the update array gives (over the
@@ -619,9 +619,13 @@ class FiniteGuard:
             change = update.change
             square = float(np.vdot(change, change))  # sqrt(Σ c²) bounds max |c|; NaN or inf propagate
             if not math.isfinite(square):
-                if not all_finite(change):
-                    return self._describe(update)
-                certain = False  # the sum of squares overflowed, the update itself is finite
+                name = None if all_finite(change) else _non_finite_parameter(update)
+                if name is not None:
+                    return self._describe(name)
+                # The sum of squares overflowed, or only the padding between the parameters of a flat
+                # update is non-finite (an eps that is 0 in the dtype gives 0 / 0 there), which is part
+                # of no parameter. Either way the update is applied with a copy and checked.
+                certain = False
                 continue
             bound = self.bounds.get(update.name)
             if bound is None:
@@ -653,14 +657,22 @@ class FiniteGuard:
         self.refresh()
         return ""
 
-    def _describe(self, update: PendingUpdate) -> str:
+    def _describe(self, parameter: str) -> str:
+        """Describe a non-finite update of ``parameter``: a non-finite gradient, or else an overflow."""
         for name, grad in self.network.gradients():
             if not all_finite(grad):
                 index = tuple(int(i) for i in np.argwhere(~np.isfinite(grad))[0])
                 return f"the gradient of {name} became {grad[index]} at index {index}"
-        change = update.change.reshape(-1)
-        name = next(name for name, start, stop in update.layout if not all_finite(change[start:stop]))
-        return f"the update of parameter {name} became non-finite (overflow)"
+        return f"the update of parameter {parameter} became non-finite (overflow)"
+
+
+def _non_finite_parameter(update: PendingUpdate) -> str | None:
+    """Return the first parameter whose slice of ``update.change`` is not all finite, or None.
+
+    None means that only the padding between the parameters of a flat update is.
+    """
+    change = update.change.reshape(-1)
+    return next((name for name, start, stop in update.layout if not all_finite(change[start:stop])), None)
 
 
 def _largest_magnitude(array: FloatArray) -> float:
