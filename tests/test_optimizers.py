@@ -549,6 +549,39 @@ def test_subclass_update_sees_each_parameter():
     assert shapes == [(3, 4), (4,), (4, 2), (2,)]
 
 
+def steps_on_networks(networks, make):
+    """Step each network of ``networks`` in turn with one optimizer from ``make``; return the optimizer."""
+    optimizer = make()
+    rng = np.random.default_rng(8)
+    for network in networks:
+        X = rng.standard_normal((5, network.in_features))
+        t = rng.standard_normal((5, network.out_features))
+        network.step(X, t, "mse", optimizer)
+    return optimizer
+
+
+@pytest.mark.parametrize("make", [lambda: gn.SGD(learning_rate=0.3, momentum=0.9), lambda: gn.Adam()],
+                         ids=["momentum", "adam"])
+@pytest.mark.parametrize("second", [
+    lambda: gn.mlp([3, 4], seed=1, dtype="float64"),
+    lambda: gn.mlp([3, 4, 2], seed=1, dtype="float32"),
+], ids=["fewer_parameters", "float32"])
+def test_optimizer_of_another_network_with_matching_shapes_steps(make, second):
+    # The state is keyed by name, so the second network takes over the velocity or moments of the
+    # parameters it shares with the first, as it does when each parameter is updated on its own.
+    networks = [gn.mlp([3, 4, 2], seed=0, dtype="float64"), second(), gn.mlp([3, 4, 2], seed=2, dtype="float64")]
+    separate = [per_parameter_copy(network) for network in networks]
+    optimizer = steps_on_networks(networks, make)
+    separate_optimizer = steps_on_networks(separate, make)
+    for network, copy in zip(networks, separate):
+        for name, value in network.get_parameters().items():
+            np.testing.assert_array_equal(value, copy.get_parameters()[name], err_msg=name)
+    for name, entries in separate_optimizer.state.items():
+        for key, value in entries.items():
+            assert optimizer.state[name][key].dtype == value.dtype
+            np.testing.assert_array_equal(optimizer.state[name][key], value, err_msg=f"{name} {key}")
+
+
 # ---------------------------------------------------------------- BLAS update
 
 

@@ -89,6 +89,9 @@ class Optimizer:
     # {state key: (flat array, its views in self.state by parameter)}; see _gather_state. Class
     # attributes until first set, so that optimizers pickled before they existed still load.
     _flat_state: dict[str, tuple[FloatArray, tuple[FloatArray, ...]]] | None = None
+    # The layout and dtype of the flat buffers that _flat_state was made for. Another network's
+    # parameters may share names and shapes but not the slices (fewer parameters, another dtype).
+    _flat_state_for: tuple[FlatLayout, np.dtype[Any]] | None = None
 
     def __init__(self, learning_rate: float = 0.01, clip_norm: float | None = None) -> None:
         self.learning_rate = _check_number(learning_rate, "learning_rate", minimum=0.0)
@@ -118,6 +121,7 @@ class Optimizer:
         # The arrays in self.state are views of these, and pickle copies each view on its own. The
         # next step gathers them again.
         state.pop("_flat_state", None)
+        state.pop("_flat_state_for", None)
         return state
 
     def step(self, slots: Sequence[Slot], trace: Trace | None = None) -> None:
@@ -232,7 +236,7 @@ class Optimizer:
         """
         state = self.state
         cached = self._flat_state
-        if cached is not None and all(
+        if cached is not None and self._flat_state_for == (flat.layout, flat.params.dtype) and all(
             state.get(name, {}).get(key) is view
             for key, (_, views) in cached.items()
             for (name, _, _), view in zip(flat.layout, views)
@@ -243,6 +247,7 @@ class Optimizer:
             if any(array.dtype != flat.params.dtype for array in state.get(name, {}).values()):
                 return False
         self._flat_state = {}
+        self._flat_state_for = (flat.layout, flat.params.dtype)
         for key in sorted(keys):
             self._flat_buffer(key, flat)
         return True
