@@ -549,6 +549,46 @@ def test_subclass_update_sees_each_parameter():
     assert shapes == [(3, 4), (4,), (4, 2), (2,)]
 
 
+class _NoBiasDecaySGD(gn.SGD):
+    """SGD with weight decay on the weights only, through its own ``_with_weight_decay``."""
+
+    def _with_weight_decay(self, param, grad, weight_decay, symbol, trace):
+        decay = 0.0 if symbol.startswith("b") else weight_decay
+        return super()._with_weight_decay(param, grad, decay, symbol, trace)
+
+
+class _FrozenFirstLayerAdam(gn.Adam):
+    """Adam that leaves dense1 unchanged, through its own ``_apply``."""
+
+    def _apply(self, name, param, direction, learning_rate, *args, **kwargs):
+        rate = 0.0 if name.startswith("dense1.") else learning_rate
+        super()._apply(name, param, direction, rate, *args, **kwargs)
+
+
+class _OnesVelocitySGD(gn.SGD):
+    """SGD whose velocity starts at ones, through its own ``_buffer``."""
+
+    def _buffer(self, name, key, like):
+        return self.state.setdefault(name, {}).setdefault(key, np.ones_like(like))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: _NoBiasDecaySGD(learning_rate=0.3, momentum=0.9, weight_decay=0.5),
+    lambda: _FrozenFirstLayerAdam(learning_rate=0.1),
+    lambda: _OnesVelocitySGD(learning_rate=0.3, momentum=0.9),
+], ids=["with_weight_decay", "apply", "buffer"])
+def test_subclass_per_parameter_method_sees_each_parameter(make):
+    network = gn.mlp([3, 4, 2], seed=0)
+    separate = per_parameter_copy(network)
+    optimizer = make()
+    separate_optimizer = make()
+    training_steps(network, optimizer, 3, False)
+    training_steps(separate, separate_optimizer, 3, False)
+    assert sorted(optimizer.state) == ["dense1.W", "dense1.b", "dense2.W", "dense2.b"]
+    for name, value in network.get_parameters().items():
+        np.testing.assert_array_equal(value, separate.get_parameters()[name], err_msg=name)
+
+
 def steps_on_networks(networks, make):
     """Step each network of ``networks`` in turn with one optimizer from ``make``; return the optimizer."""
     optimizer = make()

@@ -391,11 +391,16 @@ def _updates_elementwise(optimizer: Optimizer) -> bool:
     """Return whether ``optimizer`` updates each element from the same element of its inputs alone.
 
     True for the built-in optimizers, whose update may then run once over
-    all parameters together. A subclass that overrides the update may
-    compute per parameter (a norm, say), so it is updated per parameter.
+    all parameters together. A subclass that overrides a method the update
+    calls for each parameter may compute per parameter (a norm, say) or by
+    name (no decay for biases), so it is updated per parameter.
     """
-    cls = type(optimizer)
-    return cls._update in _ELEMENTWISE_UPDATES and getattr(cls, "_decayed_gradient", None) in _ELEMENTWISE_DECAY
+    for ancestor in type(optimizer).__mro__:
+        if ancestor in _ELEMENTWISE_OPTIMIZERS:
+            return True
+        if not _PER_PARAMETER_METHODS.isdisjoint(vars(ancestor)):
+            return False
+    return False
 
 
 def apply_updates(updates: Iterable[PendingUpdate]) -> None:
@@ -727,9 +732,12 @@ class RMSprop(Optimizer):
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
 
 
-# The update methods of the built-in optimizers, all elementwise (see _updates_elementwise).
-_ELEMENTWISE_UPDATES = {SGD._update, Adam._update, RMSprop._update}
-_ELEMENTWISE_DECAY = {None, Adam._decayed_gradient, AdamW._decayed_gradient}
+# The built-in optimizers, whose updates are all elementwise (see _updates_elementwise), and the
+# methods that their updates call with each parameter's name and arrays, or with the flat arrays.
+_ELEMENTWISE_OPTIMIZERS = frozenset({SGD, Adam, AdamW, RMSprop})
+_PER_PARAMETER_METHODS = frozenset({
+    "_update", "_decayed_gradient", "_with_weight_decay", "_apply", "_buffer", "_work", "_change_array",
+})
 
 
 def get_optimizer(name: str | Optimizer, **options: Any) -> Optimizer:
