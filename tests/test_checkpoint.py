@@ -118,6 +118,23 @@ def test_resume_after_step_budget_inside_epoch(tmp_path, optimizer):
         record["step"] for record in uninterrupted_history[0].records]
 
 
+@pytest.mark.parametrize("budget", [10, 7], ids=["inside-epoch", "at-epoch-end"])
+def test_resume_with_spent_step_budget_takes_no_step(tmp_path, budget):
+    # 7 steps per epoch: a budget of 10 is spent inside epoch 2, one of 7 at the end of epoch 1.
+    path = tmp_path / "run.ckpt"
+    first_history = []
+    first = _run(callbacks=[CheckpointEvery(path, 1)], max_steps=budget, history=first_history)
+    resumed_history = []
+    resumed = _run(resume=load_checkpoint(path), max_steps=budget, history=resumed_history)
+    assert _same_parameters(first, resumed)
+    assert resumed_history[0].records[-1]["step"] == budget
+    assert resumed_history[0].stop_reason == f"reached the step budget (max_steps={budget})"
+    # The resumed run ends with the record the first run ended with.
+    last, first_last = resumed_history[0].records[-1], first_history[0].records[-1]
+    assert {key: value for key, value in last.items() if key != "seconds"} == {
+        key: value for key, value in first_last.items() if key != "seconds"}
+
+
 def test_checkpoint_stores_position(tmp_path):
     path = tmp_path / "run.ckpt"
     _run(callbacks=[_StopAt(path, 10)])
@@ -214,6 +231,37 @@ def test_ctrl_c_saves_checkpoint_and_resume_matches(tmp_path):
     resumed = gn.load_model(tmp_path / "resumed.glassnet")
     assert _same_parameters(full.network, resumed.network)
     assert full.history.stop_reason == resumed.history.stop_reason
+
+
+BUDGETED = ["train", "--dataset", "breast-cancer", "--epochs", "3", "--progress", "plain"]
+
+
+def test_cli_resume_extends_step_budget(tmp_path):
+    command, environment = _glassnet(*BUDGETED, "--max-steps", "30", "--out", "full.glassnet", cwd=tmp_path)
+    subprocess.run(command, cwd=tmp_path, env=environment, check=True, capture_output=True, timeout=120)
+    command, environment = _glassnet(*BUDGETED, "--max-steps", "20", "--checkpoint", "ck.glassnet",
+                                     "--checkpoint-every", "1", cwd=tmp_path)
+    subprocess.run(command, cwd=tmp_path, env=environment, check=True, capture_output=True, timeout=120)
+
+    command, environment = _glassnet("train", "--resume", "ck.glassnet", "--max-steps", "30", "--out",
+                                     "resumed.glassnet", "--progress", "plain", cwd=tmp_path)
+    result = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "with the checkpoint's settings, --max-steps 30" in result.stdout
+    full = gn.load_model(tmp_path / "full.glassnet")
+    resumed = gn.load_model(tmp_path / "resumed.glassnet")
+    assert _same_parameters(full.network, resumed.network)
+    assert resumed.history.stop_reason == "reached the step budget (max_steps=30)"
+
+
+def test_cli_resume_rejects_changed_setting(tmp_path):
+    command, environment = _glassnet(*BUDGETED, "--max-steps", "5", "--checkpoint", "ck.glassnet",
+                                     "--checkpoint-every", "1", cwd=tmp_path)
+    subprocess.run(command, cwd=tmp_path, env=environment, check=True, capture_output=True, timeout=120)
+    command, environment = _glassnet("train", "--resume", "ck.glassnet", "--learning-rate", "0.5", cwd=tmp_path)
+    result = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "--learning-rate is 0.05, not 0.5; omit --learning-rate" in result.stderr
 
 
 def test_resume_with_dataset_rejected(tmp_path):

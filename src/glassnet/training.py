@@ -332,8 +332,14 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
         callback.on_train_begin(state)
     if resume is not None:
         _load_callback_states(callbacks, resume.callback_states)
+    epochs_left = range(first_epoch, epochs + 1)
+    if max_steps is not None and state.step >= max_steps and (resume is None or resume.position == 0):
+        # A run resumed between epochs with its step budget spent: nothing is left to do.
+        state.stop_reason = f"reached the step budget (max_steps={max_steps})"
+        state.epoch = first_epoch - 1
+        epochs_left = range(0)
 
-    for epoch in range(first_epoch, epochs + 1):
+    for epoch in epochs_left:
         state.epoch = epoch
         # NumPy types the state as a Mapping; it is a dict.
         state.epoch_rng_state = cast("dict[str, Any]", rng.bit_generator.state)
@@ -349,6 +355,11 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
             total_loss = resume.total_loss
             seen = resume.position
         for start in range(seen, n, batch_size):
+            if max_steps is not None and state.step >= max_steps:
+                # A run resumed inside this epoch with its step budget spent takes no further step.
+                # Its record for the epoch is written below, as when the run first stopped.
+                state.stop_reason = f"reached the step budget (max_steps={max_steps})"
+                break
             if order is None:
                 xb = X[start:start + batch_size]
                 tb = t[start:start + batch_size]

@@ -32,16 +32,25 @@ def add_file_arguments(parser: argparse.ArgumentParser) -> None:
                        help="checkpoint file for --checkpoint-every and Ctrl-C "
                             "(default: next to --out, else glassnet-checkpoint.glassnet)")
     group.add_argument("--resume", metavar="PATH",
-                       help="continue the run saved in checkpoint PATH with its own settings and data")
+                       help="continue the run saved in checkpoint PATH with its own settings and data; "
+                            "--epochs, --max-steps and --max-seconds may extend it")
     group.add_argument("--progress", choices=["auto", "rich", "plain", "notebook", "none"], default="auto",
                        help="progress display: a live bar on a terminal, one line per epoch otherwise "
                             "(default auto)")
 
 
+# Settings that a resumed run may change: how long it trains. Every other setting comes from the checkpoint.
+RESUME_BUDGETS = ("epochs", "max_steps", "max_seconds")
+
+
 def apply_resume(args: argparse.Namespace) -> Checkpoint | None:
     """Load ``--resume`` and copy its training settings and data set name into ``args``.
 
-    Returns the :class:`~glassnet.checkpoint.Checkpoint`, or None without ``--resume``.
+    ``--epochs``, ``--max-steps`` and ``--max-seconds`` given with
+    ``--resume`` replace the checkpoint's, so that a stopped run can be
+    extended. Any other setting given must equal the checkpoint's.
+    Returns the :class:`~glassnet.checkpoint.Checkpoint`, or None without
+    ``--resume``.
     """
     if not args.resume:
         return None
@@ -59,9 +68,21 @@ def apply_resume(args: argparse.Namespace) -> Checkpoint | None:
         raise InvalidInputError(
             f"--resume {args.resume} continues on the checkpoint's own data; omit --dataset and --data"
         )
+    budgets = {key: getattr(args, key) for key in RESUME_BUDGETS if getattr(args, key, None) is not None}
     for key, value in checkpoint.config.items():
-        if hasattr(args, key):
-            setattr(args, key, tuple(value) if isinstance(value, list) else value)
+        if not hasattr(args, key):
+            continue
+        saved = tuple(value) if isinstance(value, list) else value
+        requested = getattr(args, key)
+        if key not in RESUME_BUDGETS and requested is not None and requested != saved:
+            option = "--" + key.replace("_", "-")
+            raise InvalidInputError(
+                f"--resume {args.resume} continues with the checkpoint's settings, where {option} is "
+                f"{saved!r}, not {requested!r}; omit {option}, or start a new run without --resume"
+            )
+        setattr(args, key, saved)
+    for key, value in budgets.items():
+        setattr(args, key, value)
     if "dataset" in data:
         args.dataset = data["dataset"]
         source = f"data set {args.dataset}"
@@ -70,8 +91,9 @@ def apply_resume(args: argparse.Namespace) -> Checkpoint | None:
         source = args.data
     if not args.checkpoint:
         args.checkpoint = args.resume
+    changed = "".join(f", {'--' + key.replace('_', '-')} {value}" for key, value in budgets.items())
     print(f"resuming {args.resume} at epoch {checkpoint.point.epoch}, step {checkpoint.point.step}, "
-          f"on {source}, with the checkpoint's settings")
+          f"on {source}, with the checkpoint's settings{changed}")
     return checkpoint
 
 
