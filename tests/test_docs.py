@@ -9,7 +9,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-PAGES_WITH_CODE = ["getting-started.md", "export.md", *sorted(f"concepts/{p.name}" for p in (DOCS / "concepts").glob("*.md"))]
+# Every page with a python block, the README included. Readers copy these blocks, so each must run as printed.
+PAGES_WITH_CODE = sorted(
+    path.relative_to(ROOT).as_posix() for path in [ROOT / "README.md", *DOCS.rglob("*.md")]
+    if "```python\n" in path.read_text(encoding="utf-8")
+)
 # Pages written alongside the code they describe; a link to one is checked once the page exists.
 PAGES_FROM_OTHER_PARTS = {"benchmarks.md", "quality.md", "model-format.md"}
 BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.S)
@@ -24,7 +28,8 @@ def load_generator():
 
 
 def blocks(page, language):
-    return [code for kind, code in BLOCK.findall((DOCS / page).read_text(encoding="utf-8")) if kind == language]
+    """Return the ``language`` code blocks of ``page``, a path relative to the repository root."""
+    return [code for kind, code in BLOCK.findall((ROOT / page).read_text(encoding="utf-8")) if kind == language]
 
 
 def test_cli_reference_up_to_date():
@@ -55,7 +60,7 @@ def test_getting_started_commands_run(tmp_path, monkeypatch, capsys):
     from glassnet.cli.main import main
 
     monkeypatch.chdir(tmp_path)
-    commands = [line for block in blocks("getting-started.md", "bash") for line in block.splitlines()
+    commands = [line for block in blocks("docs/getting-started.md", "bash") for line in block.splitlines()
                 if line.startswith("glassnet ")]
     assert commands[0] == "glassnet demo"
     assert any(command.startswith("glassnet export") for command in commands)
