@@ -118,7 +118,7 @@ def render_saved(paths):
     # The tables show the first run; with several runs, every run's targets follow with their median.
     try:
         report = to_markdown(runs[0], machine_info(), "python -m benchmarks --format json, one run per file: "
-                             + ", ".join(paths))
+                             + ", ".join(paths), measured=False)
         if len(runs) > 1:
             report += "\n" + targets_across_runs(runs)
     except KeyError as error:

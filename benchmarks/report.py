@@ -107,25 +107,37 @@ def _table(header, lines):
     return "\n".join(out)
 
 
-def environment_markdown(info, command):
-    lines = [
-        "## Environment",
-        "",
+def environment_markdown(info, command, measured=True):
+    """Return the Environment section; ``measured=False`` when ``info`` was read after the runs, by ``render``."""
+    lines = ["## Environment", ""]
+    if not measured:
+        lines += ["Read when these tables were rendered, not when the runs ran: each run printed its own "
+                  "environment, load average included, as the last line of its standard error.", ""]
+    lines += [
         f"- command: `{command}`",
         f"- machine: {info['processor']}, {info['cpu_count']} logical CPUs, {info['platform']}",
-        f"- load average at the start (1, 5, 15 min): {info.get('load_average')}",
+    ]
+    if measured:
+        lines.append(f"- load average at the start (1, 5, 15 min): {info.get('load_average')}")
+    lines += [
         f"- threads: {info['threads']} for every library (threadpoolctl limits; torch.set_num_threads; "
         f"torch reports {info.get('torch_threads', '—')})",
         "- versions: " + ", ".join(f"{name} {version}" for name, version in info["versions"].items()),
-        "- thread pools: " + "; ".join(
-            f"{pool['library']} {pool['version']} ({pool['architecture']}, {pool['threads']} threads, "
-            f"{pool['path']})" for pool in info["thread_pools"]),
+        "- thread pools: " + "; ".join(_pool(pool) for pool in info["thread_pools"]),
     ]
     return "\n".join(lines)
 
 
-def to_markdown(rows, info, command):
-    parts = ["# glassnet benchmarks", "", environment_markdown(info, command), ""]
+def _pool(pool):
+    """Describe a thread pool, leaving out what threadpoolctl does not know (OpenMP's version and kernels)."""
+    known = [str(pool[key]) for key in ("architecture",) if pool.get(key)]
+    details = ", ".join([*known, f"{pool['threads']} threads", pool["path"]])
+    version = f" {pool['version']}" if pool.get("version") else ""
+    return f"{pool['library']}{version} ({details})"
+
+
+def to_markdown(rows, info, command, measured=True):
+    parts = ["# glassnet benchmarks", "", environment_markdown(info, command, measured), ""]
 
     throughput = [row for row in rows if row["case"] == "mlp784" and row["measure"] == "throughput"]
     if throughput:

@@ -156,3 +156,15 @@ def test_breakdown_rejects_invalid_sizes(arguments):
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
     assert "error:" in completed.stderr
+
+
+def test_render_names_when_its_environment_was_read(smoke_rows, tmp_path):
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(smoke_rows))
+    completed = _run_benchmarks("benchmarks", "render", str(path))
+    assert completed.returncode == 0, completed.stderr
+    environment = completed.stdout.split("## mlp784")[0]
+    # The runs' load average is on their standard error; the render's own would mislead.
+    assert "Read when these tables were rendered, not when the runs ran" in environment
+    assert "- load average" not in environment
+    assert "None" not in environment
