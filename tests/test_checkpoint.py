@@ -14,6 +14,7 @@ import pytest
 import glassnet as gn
 from glassnet.callbacks import EarlyStopping, LearningRateScheduler, ReduceLROnPlateau
 from glassnet.checkpoint import CheckpointEvery, load_checkpoint, save_checkpoint
+from glassnet.cli.main import main
 from glassnet.errors import InvalidInputError, ModelFileError
 from glassnet.schedules import CosineDecay
 from glassnet.training import Callback, fit
@@ -261,7 +262,90 @@ def test_cli_resume_rejects_changed_setting(tmp_path):
     command, environment = _glassnet("train", "--resume", "ck.glassnet", "--learning-rate", "0.5", cwd=tmp_path)
     result = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    assert "--learning-rate is 0.05, not 0.5; omit --learning-rate" in result.stderr
+    assert "which have --learning-rate 0.05, not --learning-rate 0.5; omit --learning-rate" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def moons_checkpoint(tmp_path_factory):
+    """Return a checkpoint of 2 epochs of moons (22 steps each) with hidden 16,8 and Nesterov momentum."""
+    path = tmp_path_factory.mktemp("moons") / "ck.glassnet"
+    status = main(["train", "--dataset", "moons", "--epochs", "2", "--hidden", "16,8", "--nesterov",
+                   "--checkpoint-every", "1", "--checkpoint", str(path), "--progress", "none"])
+    assert status == 0
+    return path
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--hidden", "16"], "which have --hidden 16,8, not --hidden 16; omit --hidden"),
+    (["--no-nesterov"], "which have --nesterov, not --no-nesterov; omit --nesterov"),
+    (["--early-stopping"], "which have --no-early-stopping, not --early-stopping; omit --early-stopping"),
+    (["--clip-norm", "1"], "which have no --clip-norm, not --clip-norm 1.0; omit --clip-norm"),
+    (["--dtype", "float64"], "which have --dtype float32, not --dtype float64; omit --dtype"),
+    (["--seed", "1"], "which have --seed 0, not --seed 1; omit --seed"),
+    (["--epochs", "1"], "--epochs 1 is below epoch 2, in which the run of --resume"),
+    (["--max-steps", "43"], "--max-steps 43 is below the 44 steps that the run of --resume"),
+])
+def test_cli_resume_option_rejected(moons_checkpoint, capsys, options, message):
+    status = main(["train", "--resume", str(moons_checkpoint), "--progress", "none", *options])
+    assert status == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("options", [
+    ["--hidden", "16,8"], ["--nesterov"], ["--no-early-stopping"], ["--learning-rate", "5e-2"],
+    ["--epochs", "2"], ["--max-steps", "44"],
+])
+def test_cli_resume_equal_option_accepted(moons_checkpoint, tmp_path, capsys, options):
+    out = tmp_path / "resumed.glassnet"
+    status = main(["train", "--resume", str(moons_checkpoint), "--progress", "none", "--out", str(out), *options])
+    assert status == 0, capsys.readouterr().err
+    assert gn.load_model(out).history.records[-1]["step"] == 44
+
+
+@pytest.fixture(scope="module")
+def csv_checkpoint(tmp_path_factory):
+    """Return a checkpoint of a CSV run with target column y, classification, beside a regression column z."""
+    folder = tmp_path_factory.mktemp("csv")
+    rows = ["a,b,z,y"] + [f"{a:.4f},{b:.4f},{a - b:.4f},{int(a + b > 0)}" for a, b in RNG.normal(size=(120, 2))]
+    (folder / "data.csv").write_text("\n".join(rows) + "\n")
+    path = folder / "ck.glassnet"
+    status = main(["train", "--data", str(folder / "data.csv"), "--target", "y", "--epochs", "1",
+                   "--checkpoint-every", "1", "--checkpoint", str(path), "--progress", "none"])
+    assert status == 0
+    return path
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--target", "z"], "which have --target y, not --target z; omit --target"),
+    (["--task", "regression"], "which have --task classification, not --task regression; omit --task"),
+])
+def test_cli_resume_csv_option_rejected(csv_checkpoint, capsys, options, message):
+    status = main(["train", "--resume", str(csv_checkpoint), "--progress", "none", *options])
+    assert status == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_resume_csv_same_target_accepted(csv_checkpoint, capsys):
+    status = main(["train", "--resume", str(csv_checkpoint), "--progress", "none", "--epochs", "2",
+                   "--target", "y", "--task", "classification"])
+    assert status == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("budget", "message"), [
+    ({"epochs": 1}, "epochs=1 is below epoch 2, in which the resumed run has already trained"),
+    ({"max_steps": 9}, "max_steps=9 is below the 10 steps that the resumed run has already taken"),
+])
+def test_resume_below_spent_budget_rejected(tmp_path, budget, message):
+    # A budget of 10 steps stops the first run after 3 of the 7 steps of epoch 2.
+    path = tmp_path / "run.ckpt"
+    _run(callbacks=[CheckpointEvery(path, 1)], max_steps=10)
+    network = gn.mlp([3, 8, 8, 3], output="softmax", seed=1, dropout=0.3, dtype="float32")
+    optimizer = gn.get_optimizer("adam", learning_rate=0.02)
+    point = load_checkpoint(path).restore(network, optimizer)
+    arguments = {"epochs": 6, **budget}
+    with pytest.raises(InvalidInputError, match=message):
+        fit(network, X, Y, loss="categorical-cross-entropy", optimizer=optimizer, batch_size=8, seed=3,
+            resume=point, **arguments)
 
 
 def test_resume_with_dataset_rejected(tmp_path):

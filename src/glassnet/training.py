@@ -257,7 +257,9 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
     resume : ResumePoint, optional
         Continue an interrupted run. The network's parameters, the optimizer
         state and any Dropout generators must already be restored; the run
-        then matches an uninterrupted one bitwise.
+        then matches an uninterrupted one bitwise. ``epochs`` and
+        ``max_steps`` may be larger than the first run's, but not below the
+        epoch and step that ``resume`` has reached.
     l2 : float
         L2 penalty strength λ >= 0: every step adds ½ λ Σ ||W_k||² over the
         Dense weights to the loss and λ W_k to dW_k. ``train_loss`` includes
@@ -269,6 +271,9 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
 
     Raises
     ------
+    InvalidInputError
+        For invalid arguments, and when ``epochs`` or ``max_steps`` is below
+        what ``resume`` has already spent.
     DivergenceError
         When a batch loss, the validation loss, a gradient or a parameter
         becomes NaN or inf. The network keeps the parameters from before the
@@ -309,6 +314,7 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
                           seed=seed, started=time.perf_counter(), rng=rng)
     first_epoch = 1
     if resume is not None:
+        _check_budgets_not_passed(resume, epochs, max_steps)
         first_epoch = resume.epoch
         state.step = resume.step
         history.records = [dict(record) for record in resume.records]
@@ -443,6 +449,27 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
         callback.on_train_end(state)
     _release_batch_arrays(network, X_batch, t_batch)
     return history
+
+
+def _check_budgets_not_passed(resume: ResumePoint, epochs: int, max_steps: int | None) -> None:
+    """Raise when ``resume`` lies past ``epochs`` or ``max_steps``.
+
+    A budget equal to what the run has spent is accepted: the resumed run then
+    takes no step. A smaller one would end with more epochs or steps in its
+    history than its budget allows and a stop reason that is false.
+    """
+    # A point at position 0 starts its epoch, so the run has trained only in the epochs before it.
+    last_trained = resume.epoch - 1 if resume.position == 0 else resume.epoch
+    if last_trained > epochs:
+        raise InvalidInputError(
+            f"epochs={epochs} is below epoch {last_trained}, in which the resumed run has already trained; "
+            f"give epochs >= {last_trained}"
+        )
+    if max_steps is not None and resume.step > max_steps:
+        raise InvalidInputError(
+            f"max_steps={max_steps} is below the {resume.step} steps that the resumed run has already taken; "
+            f"give max_steps >= {resume.step}"
+        )
 
 
 def _prepare_training_input(network: Sequential, X: ArrayLike) -> tuple[FloatArray, bool]:

@@ -69,17 +69,13 @@ def apply_resume(args: argparse.Namespace) -> Checkpoint | None:
             f"--resume {args.resume} continues on the checkpoint's own data; omit --dataset and --data"
         )
     budgets = {key: getattr(args, key) for key in RESUME_BUDGETS if getattr(args, key, None) is not None}
+    _check_budgets(args.resume, checkpoint, budgets)
     for key, value in checkpoint.config.items():
         if not hasattr(args, key):
             continue
         saved = tuple(value) if isinstance(value, list) else value
-        requested = getattr(args, key)
-        if key not in RESUME_BUDGETS and requested is not None and requested != saved:
-            option = "--" + key.replace("_", "-")
-            raise InvalidInputError(
-                f"--resume {args.resume} continues with the checkpoint's settings, where {option} is "
-                f"{saved!r}, not {requested!r}; omit {option}, or start a new run without --resume"
-            )
+        if key not in RESUME_BUDGETS:
+            _check_unchanged(args.resume, key, saved, getattr(args, key))
         setattr(args, key, saved)
     for key, value in budgets.items():
         setattr(args, key, value)
@@ -87,6 +83,9 @@ def apply_resume(args: argparse.Namespace) -> Checkpoint | None:
         args.dataset = data["dataset"]
         source = f"data set {args.dataset}"
     else:
+        # --target and --task choose the CSV file's target column and task, which the checkpoint fixes.
+        for key in ("target", "task"):
+            _check_unchanged(args.resume, key, data.get(key), getattr(args, key))
         args.data, args.target, args.task = data["csv"], data.get("target"), data.get("task")
         source = args.data
     if not args.checkpoint:
@@ -95,6 +94,55 @@ def apply_resume(args: argparse.Namespace) -> Checkpoint | None:
     print(f"resuming {args.resume} at epoch {checkpoint.point.epoch}, step {checkpoint.point.step}, "
           f"on {source}, with the checkpoint's settings{changed}")
     return checkpoint
+
+
+def _option_text(key: str, value: object) -> str:
+    """Return ``value`` of the option for field ``key`` as it is written on the command line."""
+    option = "--" + key.replace("_", "-")
+    if isinstance(value, bool):
+        return option if value else "--no-" + option[2:]
+    if value is None:
+        return f"no {option}"
+    if isinstance(value, tuple):
+        return f"{option} {','.join(str(part) for part in value)}"
+    return f"{option} {value}"
+
+
+def _check_unchanged(resume: str, key: str, saved: object, requested: object) -> None:
+    """Raise when option ``key`` was given with ``--resume`` and differs from the checkpoint's ``saved`` value."""
+    from ..errors import InvalidInputError
+
+    if requested is None or requested == saved:
+        return
+    option = "--" + key.replace("_", "-")
+    raise InvalidInputError(
+        f"--resume {resume} continues with the checkpoint's settings, which have {_option_text(key, saved)}, "
+        f"not {_option_text(key, requested)}; omit {option}, or start a new run without --resume"
+    )
+
+
+def _check_budgets(resume: str, checkpoint: Checkpoint, budgets: dict[str, Any]) -> None:
+    """Raise when ``--epochs`` or ``--max-steps`` is below what the checkpoint's run has already done.
+
+    An equal budget is accepted, and the resumed run then takes no step.
+    """
+    from ..errors import InvalidInputError
+
+    point = checkpoint.point
+    # A point at position 0 starts its epoch, so the run has trained only in the epochs before it.
+    last_trained = point.epoch - 1 if point.position == 0 else point.epoch
+    epochs = budgets.get("epochs")
+    if epochs is not None and epochs < last_trained:
+        raise InvalidInputError(
+            f"--epochs {epochs} is below epoch {last_trained}, in which the run of --resume {resume} has "
+            f"already trained; give --epochs {last_trained} or more"
+        )
+    max_steps = budgets.get("max_steps")
+    if max_steps is not None and max_steps < point.step:
+        raise InvalidInputError(
+            f"--max-steps {max_steps} is below the {point.step} steps that the run of --resume {resume} has "
+            f"already taken; give --max-steps {point.step} or more"
+        )
 
 
 def checkpoint_path(args: argparse.Namespace) -> Path:
