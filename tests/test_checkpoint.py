@@ -136,6 +136,36 @@ def test_resume_with_spent_step_budget_takes_no_step(tmp_path, budget):
         key: value for key, value in first_last.items() if key != "seconds"}
 
 
+def _plateau_halving():
+    return [ReduceLROnPlateau("val_loss", patience=1, factor=0.5)]
+
+
+@pytest.mark.parametrize("budget", [13, 16, 30, 40])
+@pytest.mark.parametrize("extra", [_schedules, _plateau_halving], ids=["schedules", "plateau"])
+def test_extended_budget_with_schedules_is_bitwise(tmp_path, budget, extra):
+    # The budgets stop inside epochs 2, 3, 5 and 6 of 7 steps each. The callbacks see that partial
+    # record, and the resumed run must start from their states before it, as an uninterrupted run does.
+    path = tmp_path / "run.ckpt"
+    uninterrupted = _run(extra=extra, epochs=8)
+    _run(callbacks=[CheckpointEvery(path, 1)], extra=extra, epochs=8, max_steps=budget)
+    resumed = _run(resume=load_checkpoint(path), extra=extra, epochs=8)
+    assert _same_parameters(uninterrupted, resumed)
+
+
+def test_spent_budget_resume_keeps_learning_rate(tmp_path):
+    # The plateau callback halves the rate on the partial record of epoch 6. A run resumed with the
+    # same budget records that epoch again and ends with the same rate and parameters.
+    path = tmp_path / "run.ckpt"
+    first_history, resumed_history = [], []
+    first = _run(callbacks=[CheckpointEvery(path, 1)], extra=_plateau_halving, epochs=8, max_steps=40,
+                 history=first_history)
+    resumed = _run(resume=load_checkpoint(path), extra=_plateau_halving, epochs=8, max_steps=40,
+                   history=resumed_history)
+    assert _same_parameters(first, resumed)
+    assert [record["learning_rate"] for record in resumed_history[0].records] == [
+        record["learning_rate"] for record in first_history[0].records]
+
+
 def test_checkpoint_stores_position(tmp_path):
     path = tmp_path / "run.ckpt"
     _run(callbacks=[_StopAt(path, 10)])

@@ -83,5 +83,8 @@ class RunState(Protocol):
     @property
     def total_loss(self) -> float: ...
 
+    @property
+    def before_partial_record(self) -> dict[str, Any] | None: ...
+
     stop_reason: str
     stop_now: bool

@@ -37,7 +37,7 @@ from .serialization import (
     read_archive,
     write_archive,
 )
-from .training import Callback, ResumePoint
+from .training import Callback, ResumePoint, callback_states
 from .validation import check_positive_int
 
 if TYPE_CHECKING:
@@ -104,28 +104,42 @@ def resume_point(state: RunState) -> ResumePoint:
     """Return the :class:`ResumePoint` of a :class:`~glassnet.training.TrainingState` between batches."""
     history = state.history
     records = [dict(record) for record in history.records]
-    callback_states = [{"type": type(callback).__name__, "state": callback.state_dict()}
-                       for callback in state.callbacks if hasattr(callback, "state_dict")]
+    states = callback_states(state.callbacks)
     epoch_recorded = bool(history.records) and history.records[-1]["epoch"] == state.epoch
     if state.epoch == 0 or (epoch_recorded and state.position >= state.n_train):
         # Between epochs: the next epoch starts afresh from the generator as it is now.
         return ResumePoint(epoch=state.epoch + 1, position=0, step=state.step,
                            rng_state=dict(state.rng.bit_generator.state), total_loss=0.0, records=records,
-                           callback_states=callback_states)
+                           callback_states=states)
     if state.epoch_rng_state is None:
         raise InvalidInputError(
             f"the training state is inside epoch {state.epoch} but has epoch_rng_state=None, so the run "
             "cannot be resumed from it; save checkpoints from a callback of glassnet.training.fit"
         )
+    before_record = _before_partial_record(state)
     if epoch_recorded:
         # A step or time budget stopped fit inside the epoch, and fit recorded the part it ran. The
-        # resumed run finishes the epoch and records all of it.
-        # NOTE: callbacks saw the partial epoch's on_epoch_end, so their saved state (a plateau
-        # count, a best loss) may differ from an uninterrupted run's.
+        # resumed run finishes the epoch and records all of it, with the callbacks as they were before
+        # they saw the partial record (a plateau count, a best loss), as in an uninterrupted run.
         records = records[:-1]
+        if before_record is not None:
+            states = before_record["callback_states"]
     return ResumePoint(epoch=state.epoch, position=state.position, step=state.step,
                        rng_state=state.epoch_rng_state, total_loss=state.total_loss, records=records,
-                       callback_states=callback_states)
+                       callback_states=states)
+
+
+def _before_partial_record(state: RunState) -> dict[str, Any] | None:
+    """Return what fit kept from before the record of the epoch that ``state`` stopped inside, or None.
+
+    It applies while the last record is that partial epoch's. A state not made by fit may lack the field.
+    """
+    history = state.history
+    before_record = getattr(state, "before_partial_record", None)
+    if (before_record is None or before_record["epoch"] != state.epoch or state.position >= state.n_train
+            or not history.records or history.records[-1]["epoch"] != state.epoch):
+        return None
+    return cast("dict[str, Any]", before_record)
 
 
 def save_checkpoint(path: StrPath, state: RunState, *, config: JSONDict | None = None,
@@ -135,6 +149,10 @@ def save_checkpoint(path: StrPath, state: RunState, *, config: JSONDict | None =
     callback_metadata, callback_arrays = _callback_parts(point.callback_states)
     network = state.network
     optimizer_metadata, optimizer_arrays = optimizer_parts(state.optimizer)
+    before_record = _before_partial_record(state)
+    if before_record is not None:
+        # A callback such as ReduceLROnPlateau may have changed the rate on the partial record.
+        optimizer_metadata["config"]["learning_rate"] = before_record["learning_rate"]
     metadata = {
         "kind": "checkpoint",
         "network": network_config(network),

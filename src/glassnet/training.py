@@ -8,6 +8,7 @@ global NumPy random state is never read or advanced.
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -141,6 +142,10 @@ class TrainingState:
     position: int = 0
     total_loss: float = 0.0
     callbacks: list[Callback] = field(default_factory=list)
+    # Set by fit before on_epoch_end of an epoch that a step or time budget stopped part-way:
+    # {"epoch", "callback_states", "learning_rate"} from before that partial record. A checkpoint
+    # resumes inside the epoch from them, so the resumed callbacks count the epoch once, for all of it.
+    before_partial_record: dict[str, Any] | None = None
 
 
 @dataclass
@@ -435,6 +440,9 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
             for name, function in (metrics or {}).items():
                 record[f"val_{name}"] = function(network, X_val, cast("FloatArray", t_val))
         record["seconds"] = time.perf_counter() - epoch_started
+        if seen < n:
+            state.before_partial_record = {"epoch": epoch, "callback_states": callback_states(callbacks),
+                                           "learning_rate": optimizer.learning_rate}
         state.record = record
         history.records.append(record)
         for callback in callbacks:
@@ -584,6 +592,12 @@ def _check_written(values: FloatArray, order: np.ndarray[Any, Any] | None, start
         f"{subject} {float(values[row, column])} at row {sample}, column {column} (written after fit checked "
         f"{checked}); {fix}"
     )
+
+
+def callback_states(callbacks: Sequence[Callback]) -> list[dict[str, Any]]:
+    """Return a copy of ``{"type": class name, "state": state_dict()}`` of every callback with ``state_dict``."""
+    return [{"type": type(callback).__name__, "state": copy.deepcopy(callback.state_dict())}
+            for callback in callbacks if hasattr(callback, "state_dict")]
 
 
 def _load_callback_states(callbacks: Sequence[Callback], saved: Sequence[Mapping[str, Any]]) -> None:
