@@ -166,6 +166,27 @@ def test_spent_budget_resume_keeps_learning_rate(tmp_path):
         record["learning_rate"] for record in first_history[0].records]
 
 
+def _early_stopping_keep_last():
+    return [EarlyStopping("val_loss", patience=1, restore_best_weights=False)]
+
+
+def test_early_stopped_run_resumes_to_its_end(tmp_path):
+    # The uninterrupted run stops early after epoch 3. Its checkpoint, resumed with more epochs or
+    # with a step budget that had stopped it at that epoch's end, must end there too.
+    uninterrupted_history = []
+    uninterrupted = _run(extra=_early_stopping_keep_last, epochs=30, history=uninterrupted_history)
+    assert len(uninterrupted_history[0].records) == 3
+    for budget in (None, 21):
+        path = tmp_path / f"run-{budget}.ckpt"
+        _run(callbacks=[CheckpointEvery(path, 1)], extra=_early_stopping_keep_last, epochs=30, max_steps=budget)
+        resumed_history = []
+        resumed = _run(resume=load_checkpoint(path), extra=_early_stopping_keep_last, epochs=40,
+                       history=resumed_history)
+        assert _same_parameters(uninterrupted, resumed)
+        assert len(resumed_history[0].records) == 3
+        assert resumed_history[0].stop_reason == uninterrupted_history[0].stop_reason
+
+
 def test_checkpoint_stores_position(tmp_path):
     path = tmp_path / "run.ckpt"
     _run(callbacks=[_StopAt(path, 10)])

@@ -166,6 +166,16 @@ class EarlyStopping(Callback):
         parameters = saved["best_parameters"]
         self.best_parameters = None if parameters is None else {name: value.copy() for name, value in parameters.items()}
 
+    def on_epoch_begin(self, state: RunState) -> None:
+        # The wait count reaches patience inside a run only at the epoch's end, where fit then stops.
+        # Here it means a resumed run whose last epoch met the stop rule, so the run ends at once.
+        if self.wait >= self.patience and not state.stop_reason:
+            state.stop_reason = self._stop_reason()
+
+    def _stop_reason(self) -> str:
+        return (f"early stopping: {self.monitor} did not improve for {self.patience} epochs "
+                f"(best {self.best:.6g} at epoch {self.best_epoch})")
+
     def on_epoch_end(self, state: RunState) -> None:
         value = _monitored_value(self.monitor, state, "EarlyStopping")
         if self._improved(value):
@@ -177,10 +187,7 @@ class EarlyStopping(Callback):
             return
         self.wait += 1
         if self.wait >= self.patience and not state.stop_reason:
-            state.stop_reason = (
-                f"early stopping: {self.monitor} did not improve for {self.patience} epochs "
-                f"(best {self.best:.6g} at epoch {self.best_epoch})"
-            )
+            state.stop_reason = self._stop_reason()
 
     def on_train_end(self, state: RunState) -> None:
         if not self.restore_best_weights or self.best_parameters is None or self.best_epoch == state.epoch:

@@ -358,6 +358,11 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
         epoch_started = time.perf_counter()
         for callback in callbacks:
             callback.on_epoch_begin(state)
+        if state.stop_reason:
+            # A callback ended the run before this epoch's first step, e.g. EarlyStopping resumed
+            # after the epoch that met its rule. The last epoch trained is the one before.
+            state.epoch = epoch - 1
+            break
         order = rng.permutation(n) if shuffle else None
         guard.refresh()  # parameters may have been changed since the last step, e.g. by a callback
         total_loss = 0.0
