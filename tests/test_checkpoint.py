@@ -376,6 +376,18 @@ def test_cli_resume_csv_option_rejected(csv_checkpoint, capsys, options, message
     assert message in capsys.readouterr().err
 
 
+def test_cli_resume_cosine_epochs_rejected(tmp_path, capsys):
+    path = tmp_path / "ck.glassnet"
+    status = main(["train", "--dataset", "moons", "--epochs", "2", "--schedule", "cosine", "--checkpoint-every", "1",
+                   "--checkpoint", str(path), "--progress", "none"])
+    assert status == 0
+    status = main(["train", "--resume", str(path), "--epochs", "4", "--progress", "none"])
+    assert status == 2
+    assert "--epochs 4 differs from the 2 epochs that the cosine schedule" in capsys.readouterr().err
+    status = main(["train", "--resume", str(path), "--epochs", "2", "--progress", "none"])
+    assert status == 0
+
+
 def test_cli_resume_csv_same_target_accepted(csv_checkpoint, capsys):
     status = main(["train", "--resume", str(csv_checkpoint), "--progress", "none", "--epochs", "2",
                    "--target", "y", "--task", "classification"])

@@ -124,7 +124,8 @@ def _check_unchanged(resume: str, key: str, saved: object, requested: object) ->
 def _check_budgets(resume: str, checkpoint: Checkpoint, budgets: dict[str, Any]) -> None:
     """Raise when ``--epochs`` or ``--max-steps`` is below what the checkpoint's run has already done.
 
-    An equal budget is accepted, and the resumed run then takes no step.
+    An equal budget is accepted, and the resumed run then takes no step. ``--epochs`` must also equal
+    the checkpoint's under the cosine schedule, whose length it sets.
     """
     from ..errors import InvalidInputError
 
@@ -136,6 +137,14 @@ def _check_budgets(resume: str, checkpoint: Checkpoint, budgets: dict[str, Any])
         raise InvalidInputError(
             f"--epochs {epochs} is below epoch {last_trained}, in which the run of --resume {resume} has "
             f"already trained; give --epochs {last_trained} or more"
+        )
+    config = checkpoint.config or {}
+    if epochs is not None and config.get("schedule") == "cosine" and epochs != config.get("epochs"):
+        # The cosine schedule decays over all epochs, so another count would change the rates of the
+        # epochs still to run and match no uninterrupted run.
+        raise InvalidInputError(
+            f"--epochs {epochs} differs from the {config.get('epochs')} epochs that the cosine schedule of "
+            f"--resume {resume} decays over; omit --epochs, or start a new run without --resume"
         )
     max_steps = budgets.get("max_steps")
     if max_steps is not None and max_steps < point.step:
