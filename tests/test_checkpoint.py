@@ -120,7 +120,7 @@ def test_resume_after_step_budget_inside_epoch(tmp_path, optimizer):
 
 
 @pytest.mark.parametrize("budget", [10, 7], ids=["inside-epoch", "at-epoch-end"])
-def test_resume_with_spent_step_budget_takes_no_step(tmp_path, budget):
+def test_spent_budget_resume_takes_no_step(tmp_path, budget):
     # 7 steps per epoch: a budget of 10 is spent inside epoch 2, one of 7 at the end of epoch 1.
     path = tmp_path / "run.ckpt"
     first_history = []

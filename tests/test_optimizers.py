@@ -606,7 +606,7 @@ def steps_on_networks(networks, make):
     lambda: gn.mlp([3, 4], seed=1, dtype="float64"),
     lambda: gn.mlp([3, 4, 2], seed=1, dtype="float32"),
 ], ids=["fewer_parameters", "float32"])
-def test_optimizer_of_another_network_with_matching_shapes_steps(make, second):
+def test_optimizer_moves_to_matching_network(make, second):
     # The state is keyed by name, so the second network takes over the velocity or moments of the
     # parameters it shares with the first, as it does when each parameter is updated on its own.
     networks = [gn.mlp([3, 4, 2], seed=0, dtype="float64"), second(), gn.mlp([3, 4, 2], seed=2, dtype="float64")]

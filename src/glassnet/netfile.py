@@ -31,6 +31,7 @@ message names the key (``layers[1].W``), the value seen and what is expected.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import tomllib
@@ -348,14 +349,9 @@ def _network(document: JSONDict, overrides: dict[str, Any]) -> tuple[Sequential,
     if not isinstance(layer_tables, list) or not layer_tables:
         raise _invalid("layers", layer_tables, "a non-empty list of tables, one per Dense layer")
     hidden_activation = overrides.pop("hidden_activation", None)
-    generators: list[np.random.Generator] = []
-
-    def shared_rng() -> np.random.Generator:
-        # One generator for the whole file, made when a layer first draws from it: a file that
-        # gives every weight does not import numpy.random.
-        if not generators:
-            generators.append(np.random.default_rng(seed))
-        return generators[0]
+    # One generator for the whole file, made when a layer first draws from it, so that a file
+    # that gives every weight does not import numpy.random.
+    shared_rng = functools.cache(lambda: np.random.default_rng(seed))
 
     layers: list[Layer] = []
     previous_out: int | None = None

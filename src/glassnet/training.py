@@ -180,6 +180,12 @@ class ResumePoint:
     records: list[dict[str, Any]] = field(default_factory=list)
     callback_states: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def last_trained_epoch(self) -> int:
+        """The last epoch in which the run has taken a step (0 before any)."""
+        # A point at position 0 starts its epoch, so the run has trained only in the epochs before it.
+        return self.epoch - 1 if self.position == 0 else self.epoch
+
 
 def evaluate_loss(network: Sequential, X: FloatArray, t: FloatArray, loss: Loss, batch_size: int = 4096) -> float:
     """Return the loss of ``network`` on prepared arrays, in inference mode."""
@@ -370,12 +376,14 @@ def fit(network: Sequential, X: ArrayLike, t: ArrayLike, *, loss: str | Loss = "
         if resume is not None and epoch == resume.epoch:
             total_loss = resume.total_loss
             seen = resume.position
-        for start in range(seen, n, batch_size):
-            if max_steps is not None and state.step >= max_steps:
-                # A run resumed inside this epoch with its step budget spent takes no further step.
-                # Its record for the epoch is written below, as when the run first stopped.
-                state.stop_reason = f"reached the step budget (max_steps={max_steps})"
-                break
+        starts = range(seen, n, batch_size)
+        if max_steps is not None and state.step >= max_steps:
+            # Only a run resumed inside this epoch with its step budget spent gets here, because a
+            # step that spends the budget stops the loop below. Its record for the epoch is written
+            # as when the run first stopped.
+            state.stop_reason = f"reached the step budget (max_steps={max_steps})"
+            starts = range(0)
+        for start in starts:
             if order is None:
                 xb = X[start:start + batch_size]
                 tb = t[start:start + batch_size]
@@ -471,8 +479,7 @@ def _check_budgets_not_passed(resume: ResumePoint, epochs: int, max_steps: int |
     takes no step. A smaller one would end with more epochs or steps in its
     history than its budget allows and a stop reason that is false.
     """
-    # A point at position 0 starts its epoch, so the run has trained only in the epochs before it.
-    last_trained = resume.epoch - 1 if resume.position == 0 else resume.epoch
+    last_trained = resume.last_trained_epoch
     if last_trained > epochs:
         raise InvalidInputError(
             f"epochs={epochs} is below epoch {last_trained}, in which the resumed run has already trained; "

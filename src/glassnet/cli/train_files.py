@@ -130,8 +130,7 @@ def _check_budgets(resume: str, checkpoint: Checkpoint, budgets: dict[str, Any])
     from ..errors import InvalidInputError
 
     point = checkpoint.point
-    # A point at position 0 starts its epoch, so the run has trained only in the epochs before it.
-    last_trained = point.epoch - 1 if point.position == 0 else point.epoch
+    last_trained = point.last_trained_epoch
     epochs = budgets.get("epochs")
     if epochs is not None and epochs < last_trained:
         raise InvalidInputError(
